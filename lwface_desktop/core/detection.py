@@ -1,0 +1,38 @@
+"""The one result type every detector returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object found in an image.
+
+    The box is (x1, y1, x2, y2) in pixels of the original image, x2/y2 exclusive;
+    score is in [0, 1]; label is a class name such as "face" or "person".
+    """
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    score: float
+    label: str
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    def to_json(self) -> dict:
+        """The CLI's JSON form: integer pixel box, score rounded to 4 places."""
+        return {
+            "label": self.label,
+            "score": round(float(self.score), 4),
+            "box": [round(v) for v in self.box],
+        }
+
+
+def count_text(n: int, label: str) -> str:
+    """'1 face', '3 faces', 'no faces': for status lines and the CLI."""
+    return f"{n or 'no'} {label}{'' if n == 1 else 's'}"

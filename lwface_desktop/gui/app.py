@@ -1,0 +1,42 @@
+"""Starting the GUI: QApplication, icon, window, clean exit on Ctrl+C and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from lwface_desktop import __version__
+from lwface_desktop.core.resources import resource_path
+from lwface_desktop.gui.main_window import MainWindow
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setOrganizationName("lwface")
+    app.setApplicationName("lwface-desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("lwface-desktop")
+    icon = resource_path("icons", "lwface-desktop.png")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def run_gui(image: str | None = None) -> int:
+    app = create_app()
+    window = MainWindow()
+    window.show()
+    if image:
+        QTimer.singleShot(0, lambda: window.open_path(image))
+    # Ctrl+C and SIGTERM close the window like the user would. Python runs signal handlers
+    # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    wake = QTimer()
+    wake.start(200)
+    wake.timeout.connect(lambda: None)
+    return app.exec()

@@ -1,0 +1,155 @@
+"""The "Open image" tab: a photo in, its faces boxed in red out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from lwface_desktop.core.detection import Detection, count_text
+from lwface_desktop.core.images import ImageError, save_image
+from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.jobs import Job
+from lwface_desktop.gui.qimage import rgb_to_qimage
+
+VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    path: Path
+    annotated: np.ndarray  # full resolution, what Save writes
+    view_image: QImage     # at most VIEW_MAX_SIDE, what the view shows
+    detections: list[Detection]
+    seconds: float
+
+
+def find_faces(path: Path) -> PhotoResult:
+    """Decode, detect and annotate one photo. Runs on a pool thread: no widgets here."""
+    import cv2
+
+    from lwface_desktop.core.annotate import annotate
+    from lwface_desktop.core.cascade import default_face_cascade
+    from lwface_desktop.core.images import read_jpeg
+
+    start = time.perf_counter()
+    image = read_jpeg(path)
+    detections = default_face_cascade().detect(image)
+    annotated = annotate(image, detections)
+    seconds = time.perf_counter() - start
+    height, width = annotated.shape[:2]
+    shrink = VIEW_MAX_SIDE / max(height, width)
+    view = annotated if shrink >= 1 else cv2.resize(
+        annotated, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA)
+    return PhotoResult(path, annotated, rgb_to_qimage(view), detections, seconds)
+
+
+class ImageTab(QWidget):
+    status = Signal(str)         # one line for the window's status bar
+    result_changed = Signal(bool)  # whether there is an annotated photo to save
+    open_requested = Signal()
+    save_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.result: PhotoResult | None = None
+        self._request = 0        # only the newest open's result is shown
+        self._jobs: dict[int, Job] = {}  # keeps each job's signals alive until it reports
+
+        open_button = QPushButton("Open photo…")
+        open_button.setToolTip("Open a JPEG photo (Ctrl+O). You can also drop one on the window.")
+        open_button.clicked.connect(self.open_requested)
+        self.save_button = QPushButton("Save annotated…")
+        self.save_button.setToolTip("Save the photo with its boxes as a new file (Ctrl+S)")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_requested)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: detection has no meaningful percentage
+        self.busy_bar.setMaximumWidth(160)
+        self.busy_bar.setTextVisible(False)
+        self.busy_label = QLabel("Finding faces…")
+        self._set_busy(False)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("QLabel { background: #fde8e8; color: #8a1c1c; border: 1px solid #f3b4b4;"
+                                   " border-radius: 6px; padding: 8px; }")
+        self.message.hide()
+
+        self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
+
+        controls = QHBoxLayout()
+        controls.addWidget(open_button)
+        controls.addWidget(self.save_button)
+        controls.addStretch(1)
+        controls.addWidget(self.busy_label)
+        controls.addWidget(self.busy_bar)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
+
+    def open_path(self, path: str | Path) -> None:
+        """Decode and detect in the background; the view updates when it is done."""
+        path = Path(path)
+        self._request += 1
+        request = self._request
+        job = Job(lambda: find_faces(path))
+        job.signals.finished.connect(lambda result: self._on_found(request, result))
+        job.signals.errored.connect(lambda message: self._on_failed(request, path, message))
+        self._jobs[request] = job
+        self.message.hide()
+        self._set_busy(True)
+        self.status.emit(f"Finding faces in {path.name}…")
+        QThreadPool.globalInstance().start(job)
+
+    def is_busy(self) -> bool:
+        return bool(self._jobs)
+
+    def save_to(self, path: str | Path) -> bool:
+        """Write the annotated photo to path; never onto the photo it came from."""
+        path = Path(path)
+        if self.result is None:
+            return False
+        try:
+            if path.resolve() == self.result.path.resolve():
+                raise ImageError(f"{path.name} is the original photo; choose a new name so it is kept.")
+            save_image(self.result.annotated, path)
+        except ImageError as e:
+            self.show_error(str(e))
+            return False
+        self.status.emit(f"Saved {path}")
+        return True
+
+    def show_error(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+        self.status.emit(text)
+
+    def _on_found(self, request: int, result: PhotoResult) -> None:
+        self._jobs.pop(request, None)
+        if request != self._request:
+            return
+        self._set_busy(False)
+        self.result = result
+        self.view.set_image(result.view_image)
+        self.result_changed.emit(True)
+        found = count_text(len(result.detections), "face")
+        self.status.emit(f"{result.path.name}: {found} found in {result.seconds:.2f} s")
+
+    def _on_failed(self, request: int, path: Path, message: str) -> None:
+        self._jobs.pop(request, None)
+        if request != self._request:
+            return
+        self._set_busy(False)
+        shown = f" The photo shown is still {self.result.path.name}." if self.result else ""
+        self.show_error(f"{message}{shown}")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+        self.busy_label.setVisible(busy)
