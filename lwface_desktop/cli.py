@@ -93,34 +93,34 @@ def _output_paths(inputs: list[str], output: str | None) -> dict[str, Path]:
 def _detect(args: argparse.Namespace) -> int:
     from lwface_desktop.core.annotate import annotate
     from lwface_desktop.core.detection import count_text
-    from lwface_desktop.core.images import ImageError, read_jpeg, save_image
+    from lwface_desktop.core.images import ImageError, open_photo, save_image
 
     outputs = _output_paths(args.images, args.output)
     inputs = {Path(p).resolve() for p in args.images}
     detector = _make_detector(args.detector)
     failed = False
     for image_path in args.images:
+        target = outputs.get(image_path)
         try:
+            if target is not None and target.resolve() in inputs:
+                raise ImageError(f"will not overwrite the input photo {target.name}; choose another --output")
             start = time.perf_counter()
-            image = read_jpeg(image_path)
+            # Annotating needs every pixel; counting faces needs only the detector's copy.
+            photo = open_photo(image_path, min_side=None if target else detector.work_side)
             decoded = time.perf_counter()
-            detections = detector.detect(image)
+            detections = detector.detect_photo(photo)
             detected = time.perf_counter()
             timing = {"decode": _ms(decoded - start), "detect": _ms(detected - decoded)}
-            target = outputs.get(image_path)
             if target is not None:
-                if target.resolve() in inputs:
-                    raise ImageError(f"will not overwrite the input photo {target.name}; choose another --output")
-                save_image(annotate(image, detections), target)
+                save_image(annotate(photo.pixels, detections), target)
                 timing["save"] = _ms(time.perf_counter() - detected)
             timing["total"] = _ms(time.perf_counter() - start)
         except ImageError as e:
             failed = True
             _report_error(args.json, image_path, str(e))
             continue
-        height, width = image.shape[:2]
         if args.json:
-            print(json.dumps({"image": image_path, "width": width, "height": height,
+            print(json.dumps({"image": image_path, "width": photo.width, "height": photo.height,
                               "detector": args.detector,
                               "detections": [d.to_json() for d in detections],
                               "timing_ms": timing}), flush=True)
@@ -139,7 +139,7 @@ def _report_error(as_json: bool, image_path: str, message: str) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from lwface_desktop.core.images import ImageError, read_jpeg
+    from lwface_desktop.core.images import ImageError, open_photo
 
     if args.runs < 1:
         raise SystemExit("lwface-desktop: --runs must be at least 1")
@@ -148,9 +148,9 @@ def _bench(args: argparse.Namespace) -> int:
     try:
         for run in range(args.runs + 1):
             start = time.perf_counter()
-            image = read_jpeg(args.image)
+            photo = open_photo(args.image, min_side=detector.work_side)  # as `detect` does
             decoded = time.perf_counter()
-            detections = detector.detect(image)
+            detections = detector.detect_photo(photo)
             end = time.perf_counter()
             if run:  # the first run warms caches and is not counted
                 decode.append(decoded - start)
@@ -160,7 +160,7 @@ def _bench(args: argparse.Namespace) -> int:
         _report_error(True, args.image, str(e))
         return 1
     print(json.dumps({"image": args.image, "detector": args.detector, "runs": args.runs,
-                      "width": image.shape[1], "height": image.shape[0],
+                      "width": photo.width, "height": photo.height,
                       "detections": len(detections),
                       "median_ms": {"decode": _ms(statistics.median(decode)),
                                     "detect": _ms(statistics.median(detect)),

@@ -16,9 +16,14 @@ import cv2
 import numpy as np
 
 from lwface_desktop.core.detection import Detection
+from lwface_desktop.core.images import Photo
 
-WORK_SIDE = 640          # long side, in pixels, of the copy the cascade scans
-MIN_FACE = 24            # the cascade's own window; smaller faces cannot be found
+# The cascade tries every position for windows under 1.5x its own 24 px, and those
+# scales take most of its time. Starting at 42 px on an 896 px copy finds faces down to
+# 1/21 of the photo's long side, like 24 px on a 512 px copy, at the same cost, but with
+# more windows per face, which tells faces from look-alikes better (README, "Faces").
+WORK_SIDE = 896          # long side, in pixels, of the copy the cascade scans
+MIN_FACE = 42            # smallest window, in pixels of that copy
 MAX_FACE_FRACTION = 0.9  # of the copy's short side
 SCALE_FACTOR = 1.2       # window growth per scale; 1.1 finds little more at twice the cost
 MIN_HITS = 5             # raw windows that must agree before a group counts as a face
@@ -96,6 +101,10 @@ class FaceCascade:
         self.min_hits = min_hits
         self._cascade = Cascade(lbp_frontal_face_cascade_filename())
         self._lock = threading.Lock()  # the Cython cascade is not documented as reentrant
+
+    def detect_photo(self, photo: Photo) -> list[Detection]:
+        """Faces in a Photo, boxes in its full-resolution pixels (see images.open_photo)."""
+        return [d.scaled(1 / photo.scale) for d in self.detect(photo.pixels)]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in image (HxWx3 uint8 RGB, or HxW uint8 grey), best first.

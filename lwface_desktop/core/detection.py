@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class Detection:
     @property
     def box(self) -> tuple[float, float, float, float]:
         return (self.x1, self.y1, self.x2, self.y2)
+
+    def scaled(self, factor: float) -> "Detection":
+        """The same detection with its box in pixels of an image factor times the size."""
+        return replace(self, x1=self.x1 * factor, y1=self.y1 * factor,
+                       x2=self.x2 * factor, y2=self.y2 * factor)
 
     def to_json(self) -> dict:
         """The CLI's JSON form: integer pixel box, score rounded to 4 places."""

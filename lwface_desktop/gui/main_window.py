@@ -34,10 +34,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.statusBar().showMessage("Ready: drop a JPEG photo on the window, or press Ctrl+O")
 
-        self.resize(1100, 760)
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = self.screen().availableGeometry()
+            self.resize(min(1100, int(screen.width() * 0.85)), min(760, int(screen.height() * 0.85)))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

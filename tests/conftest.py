@@ -1,0 +1,66 @@
+"""Shared fixtures: real scikit-image photos as JPEG files, and broken files of every kind."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from benchmarks.photos import write_photos
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> dict[str, Path]:
+    """astronaut, coffee, chelsea, camera (greyscale) and astronaut-12mp, as JPEG files."""
+    return write_photos(tmp_path_factory.mktemp("photos"))
+
+
+def jpeg_bytes(image: np.ndarray, **save_options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=92, **save_options)
+    return buffer.getvalue()
+
+
+def with_jpeg_size(jpeg: bytes, width: int, height: int) -> bytes:
+    """The same JPEG with the frame size in its SOF0 header replaced: a huge image, cheaply."""
+    sof = jpeg.index(b"\xff\xc0")
+    header = bytearray(jpeg)
+    header[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    header[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    return bytes(header)
+
+
+@pytest.fixture(scope="session")
+def bad_files(tmp_path_factory) -> dict[str, Path]:
+    """One file per way a 'photo' can be unusable; name -> path."""
+    folder = tmp_path_factory.mktemp("bad")
+    astronaut = data.astronaut()
+    good = jpeg_bytes(astronaut)
+    png = io.BytesIO()
+    Image.fromarray(astronaut).save(png, "PNG")
+    contents = {
+        "png-renamed.jpg": png.getvalue(),
+        "empty.jpg": b"",
+        "truncated.jpg": good[: len(good) // 2],
+        "notes.jpg": b"These are my holiday notes, not a photo.\n" * 10,
+        "huge.jpg": with_jpeg_size(good, 20000, 20000),
+    }
+    paths = {}
+    for name, content in contents.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(content)
+    paths["missing.jpg"] = folder / "missing.jpg"
+    paths["folder.jpg"] = folder / "folder.jpg"
+    paths["folder.jpg"].mkdir()
+    return paths
+
+
+def iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)

@@ -1,0 +1,123 @@
+import shutil
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.conftest import drop_files, wait_for_jobs
+
+TIMEOUT = 20_000  # ms; detection takes ~0.5 s, more on a busy CI machine
+
+
+def status(window) -> str:
+    return window.statusBar().currentMessage()
+
+
+def wait_until_idle(qtbot, window):
+    qtbot.waitUntil(lambda: not window.image_tab.is_busy(), timeout=TIMEOUT)
+
+
+def test_dropping_a_jpeg_shows_its_faces(qtbot, window, photos):
+    tab = window.image_tab
+    assert drop_files(window, photos["astronaut"])
+    assert tab.busy_bar.isVisible()  # the busy indicator shows while it works
+    with qtbot.waitSignal(tab.result_changed, timeout=TIMEOUT):
+        pass
+    qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
+    assert status(window).startswith("astronaut.jpg: 1 face found in ")
+    assert not tab.busy_bar.isVisible() and not tab.message.isVisible()
+    shown = tab.view.image()
+    assert (shown.width(), shown.height()) == (512, 512)
+    # The view shows the annotated photo: the left edge of the red box is in it.
+    face = tab.result.detections[0]
+    edge = shown.pixelColor(round(face.x1) + 1, round((face.y1 + face.y2) / 2))
+    assert (edge.red(), edge.green(), edge.blue()) == (255, 0, 0)
+    assert window.save_action.isEnabled() and tab.save_button.isEnabled()
+
+
+def test_drop_on_the_photo_area_reaches_the_window(qtbot, window, photos):
+    assert drop_files(window.image_tab.view, photos["coffee"])
+    qtbot.waitUntil(lambda: "coffee.jpg: no faces found" in status(window), timeout=TIMEOUT)
+
+
+def test_dropping_a_png_shows_a_message_and_the_app_goes_on(qtbot, window, bad_files, photos):
+    tab = window.image_tab
+    drop_files(window, bad_files["png-renamed.jpg"])
+    qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
+    assert "is a PNG image, not a JPEG" in tab.message.text()
+    assert tab.result is None and not window.save_action.isEnabled()
+    drop_files(window, photos["astronaut"])
+    qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
+    assert not tab.message.isVisible()
+
+
+def test_a_broken_jpeg_keeps_the_previous_photo(qtbot, window, bad_files, photos):
+    tab = window.image_tab
+    window.open_path(photos["astronaut"])
+    wait_until_idle(qtbot, window)
+    window.open_path(bad_files["truncated.jpg"])
+    qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
+    assert "not a complete JPEG file" in tab.message.text()
+    assert "still astronaut.jpg" in tab.message.text()
+    assert tab.result.path == photos["astronaut"]
+
+
+def test_a_drag_without_files_is_refused(window):
+    mime = QMimeData()
+    mime.setText("just some text")
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_the_newest_photo_wins(qtbot, window, photos):
+    window.open_path(photos["coffee"])
+    window.open_path(photos["astronaut"])
+    wait_until_idle(qtbot, window)
+    assert window.image_tab.result.path == photos["astronaut"]
+    assert "astronaut.jpg: 1 face found" in status(window)
+
+
+def test_save_writes_a_new_file_and_never_the_input(qtbot, window, photos, tmp_path):
+    photo = tmp_path / "astronaut.jpg"
+    shutil.copy(photos["astronaut"], photo)
+    original = photo.read_bytes()
+    window.open_path(photo)
+    wait_until_idle(qtbot, window)
+
+    assert not window.image_tab.save_to(photo)
+    assert "original photo" in window.image_tab.message.text()
+    assert photo.read_bytes() == original
+
+    out = tmp_path / "astronaut-faces.png"
+    assert window.image_tab.save_to(out)
+    assert Image.open(out).size == (512, 512)
+    assert status(window) == f"Saved {out}"
+
+
+def test_window_size_and_last_folder_are_remembered(qtbot, window, photos):
+    from lwface_desktop.gui.main_window import MainWindow
+
+    window.resize(700, 500)  # the offscreen screen is 800 x 800
+    window.open_path(photos["chelsea"])
+    wait_until_idle(qtbot, window)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again, before_close_func=lambda w: wait_for_jobs())
+    assert (again.width(), again.height()) == (700, 500)
+    assert again._last_folder() == str(photos["chelsea"].parent)
+
+
+@pytest.mark.parametrize("key", ["Open", "Save", "Quit"])
+def test_standard_shortcuts_are_set(window, key):
+    from PySide6.QtGui import QKeySequence
+
+    actions = {"Open": window.open_action, "Save": window.save_action}
+    shortcut = QKeySequence(getattr(QKeySequence.StandardKey, key))
+    if key == "Quit":
+        assert any(a.shortcut() == shortcut for a in window.findChildren(type(window.open_action)))
+    else:
+        assert actions[key].shortcut() == shortcut

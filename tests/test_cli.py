@@ -1,0 +1,102 @@
+"""The CLI as scripts use it: a real process, JSON lines, exit codes, never a traceback."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from PIL import Image
+
+from lwface_desktop import __version__
+
+
+def run_cli(*args, cwd=None):
+    result = subprocess.run([sys.executable, "-m", "lwface_desktop", *map(str, args)],
+                            capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def json_lines(stdout):
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"lwface-desktop {__version__}"
+
+
+def test_detect_json_for_good_and_bad_images(photos, bad_files):
+    result = run_cli("detect", "--json", photos["astronaut"], bad_files["png-renamed.jpg"], photos["coffee"])
+    assert result.returncode == 1  # one image failed
+    astronaut, bad, coffee = json_lines(result.stdout)
+    assert astronaut["image"] == str(photos["astronaut"])
+    assert (astronaut["width"], astronaut["height"], astronaut["detector"]) == (512, 512, "cascade")
+    [face] = astronaut["detections"]
+    assert face["label"] == "face" and 0.5 <= face["score"] < 1 and len(face["box"]) == 4
+    assert set(astronaut["timing_ms"]) >= {"decode", "detect", "total"}
+    assert bad == {"image": str(bad_files["png-renamed.jpg"]),
+                   "error": "png-renamed.jpg is a PNG image, not a JPEG. Only JPEG photos are supported."}
+    assert coffee["detections"] == []
+
+
+def test_twelve_megapixel_photo_reports_full_size_boxes(photos):
+    result = run_cli("detect", "--json", photos["astronaut-12mp"])
+    [line] = json_lines(result.stdout)
+    assert (line["width"], line["height"]) == (4032, 3024)
+    [face] = line["detections"]
+    assert 1200 < face["box"][0] < face["box"][2] < 2600  # the face, in full-resolution pixels
+
+
+def test_detect_exits_zero_when_all_succeed_and_speaks_plainly_without_json(photos):
+    result = run_cli("detect", photos["astronaut"], photos["chelsea"])
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith(f"{photos['astronaut']}: 1 face in ")
+    assert "no faces" in result.stdout.splitlines()[1]
+
+
+def test_every_bad_input_kind_is_reported_not_raised(bad_files):
+    result = run_cli("detect", "--json", *bad_files.values())
+    assert result.returncode == 1
+    lines = json_lines(result.stdout)
+    assert len(lines) == len(bad_files) and all(set(line) == {"image", "error"} for line in lines)
+
+
+def test_output_writes_annotated_file_and_never_overwrites_an_input(photos, tmp_path):
+    photo = tmp_path / "astronaut.jpg"
+    shutil.copy(photos["astronaut"], photo)
+    original = photo.read_bytes()
+
+    result = run_cli("detect", "--output", tmp_path / "boxed.jpg", photo)
+    assert result.returncode == 0
+    assert Image.open(tmp_path / "boxed.jpg").size == (512, 512)
+
+    result = run_cli("detect", "--json", "--output", photo, photo)
+    assert result.returncode == 1 and "will not overwrite" in json_lines(result.stdout)[0]["error"]
+    assert photo.read_bytes() == original
+
+
+def test_output_folder_for_several_images(photos, tmp_path):
+    out = tmp_path / "annotated"
+    result = run_cli("detect", "--output", out, photos["astronaut"], photos["coffee"])
+    assert result.returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut-faces.jpg", "coffee-faces.jpg"]
+
+
+def test_bench_prints_medians(photos):
+    result = run_cli("bench", "--runs", "2", photos["astronaut"])
+    assert result.returncode == 0
+    [line] = json_lines(result.stdout)
+    assert line["detections"] == 1 and line["runs"] == 2
+    assert set(line["median_ms"]) == {"decode", "detect", "total"}
+    assert line["median_ms"]["total"] >= line["median_ms"]["detect"] > 0
+
+
+def test_bench_on_a_bad_image_fails_cleanly(bad_files):
+    result = run_cli("bench", "--runs", "1", bad_files["truncated.jpg"])
+    assert result.returncode == 1 and "not a complete JPEG" in result.stdout
+
+
+def test_unknown_option_is_a_usage_error():
+    result = run_cli("detect", "--detector", "magic", "x.jpg")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
