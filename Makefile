@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libgl
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test bench clean
+.PHONY: help install system-deps run test bench screenshot clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,9 +39,15 @@ test: install ## set up and run the whole test suite headless
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 bench: install ## time face detection on a 12-megapixel photo (see README)
-	$(BIN)/python benchmarks/photos.py benchmarks/photos
+	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
+	$(BIN)/python benchmarks/gallery_baseline.py benchmarks/photos/astronaut-12mp.jpg 3
 	$(BIN)/lwface-desktop bench --runs 10 benchmarks/photos/astronaut-12mp.jpg
 
 clean: ## remove the virtualenv, caches and build output
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info benchmarks/photos
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+screenshot: install ## retake docs/screenshot.png under Xvfb (needs ../shared/tools/screenshot.sh)
+	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
+	rm -rf /tmp/lwface-shot && XDG_CONFIG_HOME=/tmp/lwface-shot bash ../shared/tools/screenshot.sh /tmp/lwface-shot.png 6 -- $(BIN)/lwface-desktop benchmarks/photos/astronaut.jpg
+	/usr/bin/convert /tmp/lwface-shot.png -crop 1088x680+0+0 +repage -resize 75% -strip docs/screenshot.png

@@ -32,6 +32,8 @@ def run_gui(image: str | None = None) -> int:
     window.show()
     if image:
         QTimer.singleShot(0, lambda: window.open_path(image))
+    else:
+        QTimer.singleShot(300, window.image_tab.warm_up)  # after the first paint
     # Ctrl+C and SIGTERM close the window like the user would. Python runs signal handlers
     # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -94,6 +94,14 @@ class ImageTab(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
 
+    def warm_up(self) -> None:
+        """Load the cascade in the background (~0.3 s) so the first photo is not slower."""
+        from lwface_desktop.core.cascade import default_face_cascade
+
+        self._warm_up = Job(default_face_cascade)  # the attribute keeps its signals alive
+        self._warm_up.signals.errored.connect(self.show_error)
+        QThreadPool.globalInstance().start(self._warm_up)
+
     def open_path(self, path: str | Path) -> None:
         """Decode and detect in the background; the view updates when it is done."""
         path = Path(path)
