@@ -36,9 +36,12 @@ def run_gui(image: str | None = None) -> int:
         QTimer.singleShot(300, window.image_tab.warm_up)  # after the first paint
     # Ctrl+C and SIGTERM close the window like the user would. Python runs signal handlers
     # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: window.close())
+    previous = {sig: signal.signal(sig, lambda *_: window.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer()
     wake.start(200)
     wake.timeout.connect(lambda: None)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

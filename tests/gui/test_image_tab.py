@@ -121,3 +121,23 @@ def test_standard_shortcuts_are_set(window, key):
         assert any(a.shortcut() == shortcut for a in window.findChildren(type(window.open_action)))
     else:
         assert actions[key].shortcut() == shortcut
+
+
+def test_a_photo_named_on_the_command_line_opens_in_the_window(qtbot, photos):
+    from PySide6.QtCore import QTimer
+
+    from lwface_desktop.cli import main
+    from lwface_desktop.gui.main_window import MainWindow
+
+    seen = []
+
+    def check_then_close():
+        [win] = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        qtbot.waitUntil(lambda: "1 face found" in status(win), timeout=TIMEOUT)
+        seen.append(win.image_tab.result.path)
+        wait_for_jobs()
+        win.close()
+
+    QTimer.singleShot(0, check_then_close)
+    assert main([str(photos["astronaut"])]) == 0
+    assert seen == [photos["astronaut"]]
