@@ -1,4 +1,4 @@
-"""Command line: the GUI by default, `detect` and `bench` for scripts and measurements."""
+"""Command line: the GUI by default; `detect`, `bench` and `weights` for scripts."""
 
 from __future__ import annotations
 
@@ -12,48 +12,77 @@ from pathlib import Path
 
 from lwface_desktop import __version__
 
-COMMANDS = ("gui", "detect", "bench")
-DETECTORS = ("cascade",)
+COMMANDS = ("gui", "detect", "bench", "weights")
+DETECTORS = ("cascade", "yolov5")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lwface-desktop",
-        description="Find faces in photos. With no command, opens the app.",
+        description="Find faces and objects in photos. With no command, opens the app.",
         epilog="Run 'lwface-desktop COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"lwface-desktop {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", help="open the app (the default; 'lwface-desktop photo.jpg' works too)")
     gui.add_argument("image", nargs="?", help="a JPEG photo to open at start")
+    gui.add_argument("--weights", metavar="PATH", help="YOLOv5 model file for the Objects detector")
 
-    detect = commands.add_parser("detect", help="find faces in JPEG photos")
-    detect.add_argument("--detector", choices=DETECTORS, default="cascade")
+    detect = commands.add_parser("detect", help="find faces or objects in JPEG photos")
+    _detector_options(detect)
     detect.add_argument("--json", action="store_true", help="one JSON object per line per image")
     detect.add_argument("--output", metavar="PATH",
                         help="write the annotated image (a file for one input, a folder for several)")
     detect.add_argument("images", nargs="+", metavar="IMAGE")
 
     bench = commands.add_parser("bench", help="time decoding and detection; prints one JSON line")
-    bench.add_argument("--detector", choices=DETECTORS, default="cascade")
+    _detector_options(bench)
     bench.add_argument("--runs", type=int, default=10, help="timed runs after one warm-up (default 10)")
     bench.add_argument("image", metavar="IMAGE")
+
+    weights = commands.add_parser("weights", help="list or download YOLOv5 model files")
+    actions = weights.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="show which model files are available, and where")
+    download = actions.add_parser("download", help="download an official model (verified by SHA-256)")
+    download.add_argument("model", nargs="?", default="yolov5n", choices=("yolov5n", "yolov5s", "yolov5m"))
     return parser
+
+
+def _detector_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--detector", choices=DETECTORS, default="cascade",
+                        help="cascade: faces (default); yolov5: people and 79 other object classes")
+    yolo = parser.add_argument_group("yolov5 options")
+    yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")
+    yolo.add_argument("--img-size", type=int, default=640, help="network input size, a multiple of 32")
+    yolo.add_argument("--conf", type=float, default=0.25, help="minimum score (default 0.25)")
+    yolo.add_argument("--iou", type=float, default=0.45, help="NMS overlap threshold (default 0.45)")
+    yolo.add_argument("--max-det", type=int, default=300, help="at most this many boxes per image")
+    yolo.add_argument("--classes", metavar="NAMES", help="only these classes, e.g. person,car")
+    yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                      help="auto: bf16 where this CPU runs it faster, else fp32")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         argv.insert(0, "gui")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from lwface_desktop.core.errors import UserError
+
     try:
         if args.command == "detect":
-            return _detect(args)
+            return _detect(args, _make_detector(args, parser))
         if args.command == "bench":
-            return _bench(args)
+            return _bench(args, _make_detector(args, parser))
+        if args.command == "weights":
+            return _weights(args)
         from lwface_desktop.gui.app import run_gui  # Qt is imported only for the GUI
 
-        return run_gui(args.image)
+        return run_gui(args.image, args.weights)
+    except UserError as e:
+        print(f"lwface-desktop: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # the last line of defence: a message, never a traceback
@@ -63,14 +92,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _make_detector(name: str):
-    from lwface_desktop.core.cascade import default_face_cascade
+def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    if args.detector == "cascade":
+        from lwface_desktop.core.cascade import default_face_cascade
 
-    return default_face_cascade()
+        return default_face_cascade()
+    from lwface_desktop.core.weights import resolve_weights
+    from lwface_desktop.core.yolo.detector import YoloDetector
+
+    if args.img_size < 32 or args.img_size % 32:
+        parser.error(f"--img-size must be a multiple of 32, got {args.img_size}")
+    if not (0 <= args.conf <= 1 and 0 <= args.iou <= 1):
+        parser.error("--conf and --iou must be between 0 and 1")
+    detector = YoloDetector(resolve_weights(args.weights), img_size=args.img_size, conf=args.conf,
+                            iou=args.iou, max_detections=args.max_det, precision=args.precision)
+    if args.classes:
+        try:
+            detector.classes = detector.class_ids([n.strip() for n in args.classes.split(",") if n.strip()])
+        except ValueError as e:
+            parser.error(f"--classes: {e}")
+    return detector
 
 
-def _output_paths(inputs: list[str], output: str | None) -> dict[str, Path]:
-    """Where each input's annotated image goes; never onto an input photo."""
+def _output_paths(inputs: list[str], output: str | None, suffix: str) -> dict[str, Path]:
+    """Where each input's annotated image goes."""
     if output is None:
         return {}
     out = Path(output)
@@ -81,23 +126,22 @@ def _output_paths(inputs: list[str], output: str | None) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for image in inputs:
-        target = out / f"{Path(image).stem}-faces.jpg"
+        target = out / f"{Path(image).stem}-{suffix}.jpg"
         n = 2
         while target in paths.values():  # two inputs with one name in different folders
-            target = out / f"{Path(image).stem}-faces-{n}.jpg"
+            target = out / f"{Path(image).stem}-{suffix}-{n}.jpg"
             n += 1
         paths[image] = target
     return paths
 
 
-def _detect(args: argparse.Namespace) -> int:
+def _detect(args: argparse.Namespace, detector) -> int:
     from lwface_desktop.core.annotate import annotate
     from lwface_desktop.core.detection import count_text
     from lwface_desktop.core.images import ImageError, open_photo, save_image
 
-    outputs = _output_paths(args.images, args.output)
+    outputs = _output_paths(args.images, args.output, "faces" if args.detector == "cascade" else "objects")
     inputs = {Path(p).resolve() for p in args.images}
-    detector = _make_detector(args.detector)
     failed = False
     for image_path in args.images:
         target = outputs.get(image_path)
@@ -105,7 +149,7 @@ def _detect(args: argparse.Namespace) -> int:
             if target is not None and target.resolve() in inputs:
                 raise ImageError(f"will not overwrite the input photo {target.name}; choose another --output")
             start = time.perf_counter()
-            # Annotating needs every pixel; counting faces needs only the detector's copy.
+            # Annotating needs every pixel; detecting needs only the detector's working size.
             photo = open_photo(image_path, min_side=None if target else detector.work_side)
             decoded = time.perf_counter()
             detections = detector.detect_photo(photo)
@@ -138,34 +182,70 @@ def _report_error(as_json: bool, image_path: str, message: str) -> None:
         print(f"{image_path}: error: {message}", file=sys.stderr, flush=True)
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _bench(args: argparse.Namespace, detector) -> int:
+    """Median milliseconds per stage over --runs runs, as `detect` does them."""
     from lwface_desktop.core.images import ImageError, open_photo
 
     if args.runs < 1:
         raise SystemExit("lwface-desktop: --runs must be at least 1")
-    detector = _make_detector(args.detector)
-    decode, detect, total = [], [], []
+    stages: dict[str, list[float]] = {}
     try:
         for run in range(args.runs + 1):
             start = time.perf_counter()
-            photo = open_photo(args.image, min_side=detector.work_side)  # as `detect` does
+            photo = open_photo(args.image, min_side=detector.work_side)
             decoded = time.perf_counter()
-            detections = detector.detect_photo(photo)
+            if args.detector == "yolov5":
+                detections, timing = detector.detect_timed(photo.pixels)
+            else:
+                detections, timing = detector.detect(photo.pixels), {}
             end = time.perf_counter()
             if run:  # the first run warms caches and is not counted
-                decode.append(decoded - start)
-                detect.append(end - decoded)
-                total.append(end - start)
+                for stage, seconds in {"decode": decoded - start, **timing, "detect": end - decoded,
+                                       "total": end - start}.items():
+                    stages.setdefault(stage, []).append(seconds)
     except ImageError as e:
         _report_error(True, args.image, str(e))
         return 1
-    print(json.dumps({"image": args.image, "detector": args.detector, "runs": args.runs,
-                      "width": photo.width, "height": photo.height,
-                      "detections": len(detections),
-                      "median_ms": {"decode": _ms(statistics.median(decode)),
-                                    "detect": _ms(statistics.median(detect)),
-                                    "total": _ms(statistics.median(total))}}), flush=True)
+    result = {"image": args.image, "detector": args.detector, "runs": args.runs,
+              "width": photo.width, "height": photo.height, "detections": len(detections),
+              "median_ms": {stage: _ms(statistics.median(times)) for stage, times in stages.items()}}
+    if args.detector == "yolov5":
+        result.update(img_size=detector.img_size, precision=detector.precision,
+                      threads=_torch_threads(), weights=str(detector.weights))
+    print(json.dumps(result), flush=True)
     return 0
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _weights(args: argparse.Namespace) -> int:
+    from lwface_desktop.core import weights
+
+    if args.action == "list":
+        for where, path in weights.candidates():
+            state = "found" if path.is_file() else "missing"
+            print(f"{where:15} {state:8} {path}")
+        print(f"{'downloadable':15} {'':8} {', '.join(weights.OFFICIAL)} "
+              "(lwface-desktop weights download NAME)")
+        return 0
+    path = weights.download(args.model, progress=_progress_bar(args.model))
+    print(f"\nSaved {path} (SHA-256 verified)")
+    return 0
+
+
+def _progress_bar(label: str):
+    def show(done: int, total: int) -> None:
+        if total:
+            filled = done * 30 // total
+            print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB",
+                  end="", file=sys.stderr, flush=True)
+        else:
+            print(f"\r{label} {done / 1e6:.1f} MB", end="", file=sys.stderr, flush=True)
+    return show
 
 
 def _ms(seconds: float) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,15 @@ from PIL import Image
 from skimage import data
 
 from benchmarks.photos import write_photos
+
+# The official yolov5n.pt and the official implementation's detections live outside the repo.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REFERENCE = SHARED / "reference" / "yolov5n_detections.json"
+WEIGHTS = Path(os.environ.get("LWFACE_TEST_WEIGHTS", SHARED / "models" / "yolov5n.pt"))
+needs_weights = pytest.mark.skipif(
+    not WEIGHTS.is_file() or not REFERENCE.is_file(),
+    reason=f"the official yolov5n.pt and its reference detections are not at {WEIGHTS} / {REFERENCE} "
+           "(set LWFACE_TEST_WEIGHTS; `make test` passes ../shared/models/yolov5n.pt)")
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,16 @@
 """The CLI as scripts use it: a real process, JSON lines, exit codes, never a traceback."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from lwface_desktop import __version__
+from tests.conftest import WEIGHTS, needs_weights
 
 
 def run_cli(*args, cwd=None):
@@ -100,3 +103,50 @@ def test_bench_on_a_bad_image_fails_cleanly(bad_files):
 def test_unknown_option_is_a_usage_error():
     result = run_cli("detect", "--detector", "magic", "x.jpg")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+@needs_weights
+def test_detect_with_yolov5_names_the_classes(photos, tmp_path):
+    result = run_cli("detect", "--detector", "yolov5", "--weights", WEIGHTS, "--img-size", "320",
+                     "--json", photos["camera"], photos["coffee"])
+    assert result.returncode == 0
+    camera, coffee = json_lines(result.stdout)
+    assert camera["detector"] == "yolov5"
+    assert [d["label"] for d in camera["detections"]] == ["person", "car"]
+    assert [d["label"] for d in coffee["detections"]] == ["cup", "dining table"]
+    only_people = run_cli("detect", "--detector", "yolov5", "--weights", WEIGHTS, "--img-size", "320",
+                          "--classes", "person", "--json", photos["camera"])
+    assert [d["label"] for d in json_lines(only_people.stdout)[0]["detections"]] == ["person"]
+
+
+@needs_weights
+def test_bench_yolov5_prints_stage_medians(photos):
+    result = run_cli("bench", "--detector", "yolov5", "--weights", WEIGHTS, "--runs", "2", photos["astronaut"])
+    assert result.returncode == 0
+    [line] = json_lines(result.stdout)
+    assert set(line["median_ms"]) == {"decode", "preprocess", "inference", "postprocess", "detect", "total"}
+    assert line["img_size"] == 640 and line["precision"] in ("fp32", "bf16") and line["detections"] == 1
+
+
+def test_yolov5_without_a_model_says_how_to_get_one(photos, tmp_path):
+    from lwface_desktop.core.resources import resource_path
+
+    if resource_path("models", "yolov5n.pt").exists():
+        pytest.skip("a model is baked into resources/models/ (make weights): there is no 'no model' case")
+    env_home = {"XDG_CACHE_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "lwface_desktop", "detect", "--detector", "yolov5",
+                             str(photos["astronaut"])], capture_output=True, text=True,
+                            env={**os.environ, **env_home, "LWFACE_WEIGHTS": ""})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "lwface-desktop weights download yolov5n" in result.stderr
+
+
+def test_bad_yolov5_options_are_usage_errors(photos):
+    result = run_cli("detect", "--detector", "yolov5", "--img-size", "300", photos["astronaut"])
+    assert result.returncode == 2 and "multiple of 32" in result.stderr
+
+
+def test_weights_list_shows_where_models_are_looked_for():
+    result = run_cli("weights", "list")
+    assert result.returncode == 0
+    assert "bundled" in result.stdout and "cache" in result.stdout and "yolov5s" in result.stdout

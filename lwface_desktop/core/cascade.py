@@ -15,8 +15,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from lwface_desktop.core.detection import Detection
-from lwface_desktop.core.images import Photo
+from lwface_desktop.core.detection import Detection, Detector
 
 # The cascade tries every position for windows under 1.5x its own 24 px, and those
 # scales take most of its time. Starting at 42 px on an 896 px copy finds faces down to
@@ -88,7 +87,7 @@ def _is_colour(rgb: np.ndarray) -> bool:
     return float(spread.mean()) > 6.0
 
 
-class FaceCascade:
+class FaceCascade(Detector):
     """Frontal faces in photos. Safe to share between threads; build once, reuse."""
 
     label = "face"
@@ -101,10 +100,6 @@ class FaceCascade:
         self.min_hits = min_hits
         self._cascade = Cascade(lbp_frontal_face_cascade_filename())
         self._lock = threading.Lock()  # the Cython cascade is not documented as reentrant
-
-    def detect_photo(self, photo: Photo) -> list[Detection]:
-        """Faces in a Photo, boxes in its full-resolution pixels (see images.open_photo)."""
-        return [d.scaled(1 / photo.scale) for d in self.detect(photo.pixels)]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in image (HxWx3 uint8 RGB, or HxW uint8 grey), best first.

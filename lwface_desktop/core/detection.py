@@ -41,3 +41,29 @@ class Detection:
 def count_text(n: int, label: str) -> str:
     """'1 face', '3 faces', 'no faces': for status lines and the CLI."""
     return f"{n or 'no'} {label}{'' if n == 1 else 's'}"
+
+
+def summary_text(detections: list[Detection], label: str) -> str:
+    """count_text, plus what they are when labels vary: '3 objects (2 × person, 1 × cup)'."""
+    counts: dict[str, int] = {}
+    for d in detections:
+        counts[d.label] = counts.get(d.label, 0) + 1
+    text = count_text(len(detections), label)
+    if any(name != label for name in counts):
+        text += " (" + ", ".join(f"{n} × {name}" for name, n in counts.items()) + ")"
+    return text
+
+
+class Detector:
+    """What every detector offers: detect() on an RGB array, and detect_photo() on a
+    Photo that may be a reduced decode (images.open_photo) of at least work_side pixels."""
+
+    label: str        # what one detection is called in a count ("face", "object")
+    work_side: int    # the long side the detector looks at; finer detail is not used
+
+    def detect(self, image) -> list[Detection]:
+        raise NotImplementedError
+
+    def detect_photo(self, photo) -> list[Detection]:
+        """Detections in a Photo, boxes in its full-resolution pixels."""
+        return [d.scaled(1 / photo.scale) for d in self.detect(photo.pixels)]

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from lwface_desktop.core.errors import UserError
+
 # 120 megapixels covers every phone and most medium-format cameras; one decoded copy is
 # 360 MB and the app keeps about three (photo, annotated, on screen), well under 2 GB.
 MAX_PIXELS = 120_000_000
@@ -36,7 +38,7 @@ _SIGNATURES = {
 }
 
 
-class ImageError(Exception):
+class ImageError(UserError):
     """A photo could not be used; str(error) is the message to show the user."""
 
 

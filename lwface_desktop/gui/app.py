@@ -26,9 +26,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(image: str | None = None) -> int:
+def run_gui(image: str | None = None, weights: str | None = None) -> int:
     app = create_app()
-    window = MainWindow()
+    window = MainWindow(weights)
     window.show()
     if image:
         QTimer.singleShot(0, lambda: window.open_path(image))

@@ -1,4 +1,4 @@
-"""The "Open image" tab: a photo in, its faces boxed in red out."""
+"""The "Open image" tab: a photo in, its faces (or objects) boxed in red out."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
 
-from lwface_desktop.core.detection import Detection, count_text
+from lwface_desktop.core.detection import Detection, summary_text
+from lwface_desktop.core.detectors import KINDS, Detectors
 from lwface_desktop.core.images import ImageError, save_image
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
@@ -26,39 +28,46 @@ class PhotoResult:
     annotated: np.ndarray  # full resolution, what Save writes
     view_image: QImage     # at most VIEW_MAX_SIDE, what the view shows
     detections: list[Detection]
+    label: str             # what one detection is called: "face" or "object"
     seconds: float
 
 
-def find_faces(path: Path) -> PhotoResult:
+def analyse_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> PhotoResult:
     """Decode, detect and annotate one photo. Runs on a pool thread: no widgets here."""
     import cv2
 
     from lwface_desktop.core.annotate import annotate
-    from lwface_desktop.core.cascade import default_face_cascade
     from lwface_desktop.core.images import read_jpeg
 
     start = time.perf_counter()
     image = read_jpeg(path)
-    detections = default_face_cascade().detect(image)
+    loading = time.perf_counter()
+    detector = detectors.get(kind)  # loads the model the first time
+    start += time.perf_counter() - loading  # a one-off model load is not this photo's time
+    if kind == "yolov5":
+        detector.conf = conf
+    detections = detector.detect(image)
     annotated = annotate(image, detections)
     seconds = time.perf_counter() - start
     height, width = annotated.shape[:2]
     shrink = VIEW_MAX_SIDE / max(height, width)
     view = annotated if shrink >= 1 else cv2.resize(
         annotated, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA)
-    return PhotoResult(path, annotated, rgb_to_qimage(view), detections, seconds)
+    return PhotoResult(path, annotated, rgb_to_qimage(view), detections, detector.label, seconds)
 
 
 class ImageTab(QWidget):
-    status = Signal(str)         # one line for the window's status bar
+    status = Signal(str)           # one line for the window's status bar
     result_changed = Signal(bool)  # whether there is an annotated photo to save
     open_requested = Signal()
     save_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, detectors: Detectors, parent: QWidget | None = None):
         super().__init__(parent)
+        self.detectors = detectors
         self.result: PhotoResult | None = None
-        self._request = 0        # only the newest open's result is shown
+        self._path: Path | None = None  # the photo last asked for
+        self._request = 0                # only the newest request's result is shown
         self._jobs: dict[int, Job] = {}  # keeps each job's signals alive until it reports
 
         open_button = QPushButton("Open photo…")
@@ -68,12 +77,30 @@ class ImageTab(QWidget):
         self.save_button.setToolTip("Save the photo with its boxes as a new file (Ctrl+S)")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self.save_requested)
+
+        self.detector_choice = QComboBox()
+        for kind, title in KINDS.items():
+            self.detector_choice.addItem(title, kind)
+        self.detector_choice.setToolTip("Faces: scikit-image's face cascade. Objects: YOLOv5, "
+                                        "people and 79 other kinds of things.")
+        self.conf = QDoubleSpinBox()
+        self.conf.setRange(0.05, 0.95)
+        self.conf.setSingleStep(0.05)
+        self.conf.setValue(0.25)
+        self.conf.setPrefix("min. score ")
+        self.conf.setToolTip("Objects scoring below this are not shown")
+        self._rerun = QTimer(self, singleShot=True, interval=300)  # one re-run after a burst of clicks
+        self._rerun.timeout.connect(self.rerun)
+        self.detector_choice.currentIndexChanged.connect(self._on_detector_changed)
+        self.conf.valueChanged.connect(self._rerun.start)
+        self._on_detector_changed()
+
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: detection has no meaningful percentage
         self.busy_bar.setMaximumWidth(160)
         self.busy_bar.setTextVisible(False)
-        self.busy_label = QLabel("Finding faces…")
-        self._set_busy(False)
+        self.busy_label = QLabel()
+        self._set_busy(None)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -84,8 +111,8 @@ class ImageTab(QWidget):
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
 
         controls = QHBoxLayout()
-        controls.addWidget(open_button)
-        controls.addWidget(self.save_button)
+        for widget in (open_button, self.save_button, QLabel("Find:"), self.detector_choice, self.conf):
+            controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(self.busy_label)
         controls.addWidget(self.busy_bar)
@@ -94,27 +121,46 @@ class ImageTab(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
 
-    def warm_up(self) -> None:
-        """Load the cascade in the background (~0.3 s) so the first photo is not slower."""
-        from lwface_desktop.core.cascade import default_face_cascade
+    def kind(self) -> str:
+        return self.detector_choice.currentData()
 
-        self._warm_up = Job(default_face_cascade)  # the attribute keeps its signals alive
-        self._warm_up.signals.errored.connect(self.show_error)
-        QThreadPool.globalInstance().start(self._warm_up)
+    def set_kind(self, kind: str) -> None:
+        index = self.detector_choice.findData(kind)
+        if index >= 0:
+            self.detector_choice.setCurrentIndex(index)
 
     def open_path(self, path: str | Path) -> None:
         """Decode and detect in the background; the view updates when it is done."""
-        path = Path(path)
+        self._path = Path(path)
+        self.rerun()
+
+    def rerun(self) -> None:
+        """Detect again in the photo last asked for (after a change of detector or score)."""
+        if self._path is None:
+            return
+        path, kind, conf = self._path, self.kind(), self.conf.value()
         self._request += 1
         request = self._request
-        job = Job(lambda: find_faces(path))
+        job = Job(lambda: analyse_photo(path, self.detectors, kind, conf))
         job.signals.finished.connect(lambda result: self._on_found(request, result))
-        job.signals.errored.connect(lambda message: self._on_failed(request, path, message))
+        job.signals.errored.connect(lambda message: self._on_failed(request, message))
         self._jobs[request] = job
         self.message.hide()
-        self._set_busy(True)
-        self.status.emit(f"Finding faces in {path.name}…")
+        loading = not self.detectors.is_loaded(kind)
+        self._set_busy("Loading the YOLOv5 model…" if loading else "Detecting…")
+        self.status.emit(f"{'Loading the model and finding' if loading else 'Finding'} "
+                         f"{'faces' if kind == 'cascade' else 'objects'} in {path.name}…")
         QThreadPool.globalInstance().start(job)
+
+    def warm_up(self) -> None:
+        """Load the current detector in the background so the first photo is not slower."""
+        kind = self.kind()
+        self._warm_up = Job(lambda: self.detectors.get(kind))  # the attribute keeps its signals alive
+        self._warm_up.signals.errored.connect(self.show_error)
+        QThreadPool.globalInstance().start(self._warm_up)
+
+    def has_photo(self) -> bool:
+        return self._path is not None
 
     def is_busy(self) -> bool:
         return bool(self._jobs)
@@ -139,25 +185,30 @@ class ImageTab(QWidget):
         self.message.show()
         self.status.emit(text)
 
+    def _on_detector_changed(self) -> None:
+        self.conf.setEnabled(self.kind() == "yolov5")
+        self.rerun()
+
     def _on_found(self, request: int, result: PhotoResult) -> None:
         self._jobs.pop(request, None)
         if request != self._request:
             return
-        self._set_busy(False)
+        self._set_busy(None)
         self.result = result
         self.view.set_image(result.view_image)
         self.result_changed.emit(True)
-        found = count_text(len(result.detections), "face")
+        found = summary_text(result.detections, result.label)
         self.status.emit(f"{result.path.name}: {found} found in {result.seconds:.2f} s")
 
-    def _on_failed(self, request: int, path: Path, message: str) -> None:
+    def _on_failed(self, request: int, message: str) -> None:
         self._jobs.pop(request, None)
         if request != self._request:
             return
-        self._set_busy(False)
+        self._set_busy(None)
         shown = f" The photo shown is still {self.result.path.name}." if self.result else ""
         self.show_error(f"{message}{shown}")
 
-    def _set_busy(self, busy: bool) -> None:
-        self.busy_bar.setVisible(busy)
-        self.busy_label.setVisible(busy)
+    def _set_busy(self, doing: str | None) -> None:
+        self.busy_label.setText(doing or "")
+        self.busy_bar.setVisible(doing is not None)
+        self.busy_label.setVisible(doing is not None)

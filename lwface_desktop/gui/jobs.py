@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from lwface_desktop.core.images import ImageError
+from lwface_desktop.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Job(QRunnable):
     def run(self) -> None:
         try:
             result = self._fn()
-        except ImageError as e:
+        except UserError as e:
             self.signals.errored.emit(str(e))
         except MemoryError:
             self.signals.errored.emit("Not enough memory to open this photo.")

@@ -9,22 +9,29 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from lwface_desktop import __version__
+from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.images import JPEG_SUFFIXES
 from lwface_desktop.gui.image_tab import ImageTab
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTER = "JPEG image (*.jpg);;PNG image (*.png)"
+MODEL_FILTER = "YOLOv5 models (*.pt);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self):
+    def __init__(self, weights: str | None = None):
         super().__init__()
         self.setWindowTitle("lwface-desktop")
         self.setAcceptDrops(True)  # the whole window takes a dropped photo
         self.settings = QSettings()
+        # --weights wins over a model chosen earlier with File > Load model… (if still there)
+        chosen = str(self.settings.value("model/weights", ""))
+        self.detectors = Detectors(weights or (chosen if chosen and Path(chosen).is_file() else None))
 
         self.tabs = QTabWidget()
-        self.image_tab = ImageTab()
+        self.image_tab = ImageTab(self.detectors)
+        self.image_tab.set_kind(str(self.settings.value("detect/kind", "cascade")))
+        self.image_tab.conf.setValue(float(self.settings.value("detect/conf", 0.25)))
         self.tabs.addTab(self.image_tab, "Open image")
         self.setCentralWidget(self.tabs)
 
@@ -47,6 +54,8 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(False)
         self.image_tab.result_changed.connect(self.save_action.setEnabled)
         self.image_tab.result_changed.connect(self.image_tab.save_button.setEnabled)
+        file_menu.addSeparator()
+        self._action(file_menu, "Load &model…", QKeySequence("Ctrl+M"), self.choose_model)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         help_menu = self.menuBar().addMenu("&Help")
@@ -85,6 +94,23 @@ class MainWindow(QMainWindow):
             if self.image_tab.save_to(path):
                 self.settings.setValue("files/last_folder", str(Path(path).parent))
 
+    def choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a YOLOv5 model", self._last_folder(), MODEL_FILTER)
+        if path:
+            self.load_model(path)
+
+    def load_model(self, path: str | Path) -> None:
+        """Use this YOLOv5 file for Objects from now on (remembered), and show what it finds."""
+        self.detectors.weights = str(path)
+        self.settings.setValue("model/weights", str(path))
+        changed = self.image_tab.kind() != "yolov5"
+        self.image_tab.set_kind("yolov5")  # a change of detector re-runs detection by itself
+        if not self.image_tab.has_photo():
+            self.image_tab.warm_up()  # load it now: a bad file is reported at once
+        elif not changed:
+            self.image_tab.rerun()
+        self.statusBar().showMessage(f"Model {Path(path).name} selected for Objects (YOLOv5)")
+
     def _last_folder(self) -> str:
         default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
         folder = str(self.settings.value("files/last_folder", default))
@@ -105,12 +131,15 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("detect/kind", self.image_tab.kind())
+        self.settings.setValue("detect/conf", self.image_tab.conf.value())
         super().closeEvent(event)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About lwface-desktop",
                           f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos, offline, "
-                          "with scikit-image's frontal-face cascade.</p>")
+                          "with scikit-image's frontal-face cascade, and people and 79 other kinds "
+                          "of objects with YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
 
 
 def _unused_name(folder: Path, stem: str, suffix: str) -> Path:

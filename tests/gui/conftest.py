@@ -32,6 +32,7 @@ def wait_for_jobs() -> None:
 def window(qtbot):
     from lwface_desktop.gui.main_window import MainWindow
 
+    QSettings().clear()  # each test starts as a first run
     win = MainWindow()
     qtbot.addWidget(win, before_close_func=lambda w: wait_for_jobs())
     win.show()

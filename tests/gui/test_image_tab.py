@@ -6,6 +6,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import WEIGHTS, needs_weights
 from tests.gui.conftest import drop_files, wait_for_jobs
 
 TIMEOUT = 20_000  # ms; detection takes ~0.5 s, more on a busy CI machine
@@ -101,13 +102,13 @@ def test_save_writes_a_new_file_and_never_the_input(qtbot, window, photos, tmp_p
 def test_window_size_and_last_folder_are_remembered(qtbot, window, photos):
     from lwface_desktop.gui.main_window import MainWindow
 
-    window.resize(700, 500)  # the offscreen screen is 800 x 800
+    window.resize(760, 500)  # the offscreen screen is 800 x 800
     window.open_path(photos["chelsea"])
     wait_until_idle(qtbot, window)
     window.close()
     again = MainWindow()
     qtbot.addWidget(again, before_close_func=lambda w: wait_for_jobs())
-    assert (again.width(), again.height()) == (700, 500)
+    assert (again.width(), again.height()) == (760, 500)
     assert again._last_folder() == str(photos["chelsea"].parent)
 
 
@@ -141,3 +142,31 @@ def test_a_photo_named_on_the_command_line_opens_in_the_window(qtbot, photos):
     QTimer.singleShot(0, check_then_close)
     assert main([str(photos["astronaut"])]) == 0
     assert seen == [photos["astronaut"]]
+
+
+@needs_weights
+def test_objects_detector_loads_the_model_in_the_background(qtbot, window, photos):
+    tab = window.image_tab
+    window.detectors.weights = str(WEIGHTS)
+    window.open_path(photos["camera"])
+    qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
+    assert not tab.conf.isEnabled()  # the score threshold is YOLOv5's
+    tab.set_kind("yolov5")  # choosing another detector re-runs it on the photo
+    assert tab.busy_label.text() == "Loading the YOLOv5 model…" and tab.busy_bar.isVisible()
+    qtbot.waitUntil(lambda: "× person" in status(window), timeout=TIMEOUT)
+    assert status(window).startswith("camera.jpg: 1 object (1 × person) found in ")
+    assert tab.conf.isEnabled()
+    tab.conf.setValue(0.05)  # a lower threshold finds more, after a short pause
+    qtbot.waitUntil(lambda: len(tab.result.detections) > 1, timeout=TIMEOUT)
+
+
+def test_a_bad_model_file_is_reported_and_the_app_goes_on(qtbot, window, photos, bad_files):
+    tab = window.image_tab
+    window.open_path(photos["astronaut"])
+    wait_until_idle(qtbot, window)
+    window.load_model(bad_files["notes.jpg"])
+    qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
+    assert "notes.jpg is not a PyTorch model file" in tab.message.text()
+    assert "still astronaut.jpg" in tab.message.text()
+    tab.set_kind("cascade")
+    qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)

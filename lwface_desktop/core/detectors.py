@@ -1,0 +1,52 @@
+"""The app's detectors, built on first use and shared by every job that needs them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lwface_desktop.core.detection import Detector
+
+KINDS = {"cascade": "Faces (cascade)", "yolov5": "Objects (YOLOv5)"}
+
+
+class Detectors:
+    """The face cascade and one YOLOv5 model, loaded lazily (from any thread) and reused.
+
+    weights is an explicit model path, or None for the usual search (core.weights);
+    a changed path loads the new model on next use.
+    """
+
+    def __init__(self, weights: str | Path | None = None):
+        self.weights = weights
+        self._yolo = None
+        self._lock = threading.Lock()
+
+    def is_loaded(self, kind: str) -> bool:
+        return kind == "cascade" or (self._yolo is not None and self._yolo_path_matches())
+
+    def get(self, kind: str) -> Detector:
+        """The detector of this kind; ModelError if its model cannot be found or loaded."""
+        if kind == "cascade":
+            from lwface_desktop.core.cascade import default_face_cascade
+
+            return default_face_cascade()
+        from lwface_desktop.core.yolo.detector import YoloDetector
+
+        with self._lock:
+            if self._yolo is None or not self._yolo_path_matches():
+                self._yolo = YoloDetector(self._resolve())
+            return self._yolo
+
+    def _resolve(self) -> Path:
+        from lwface_desktop.core.weights import resolve_weights
+
+        return resolve_weights(self.weights)
+
+    def _yolo_path_matches(self) -> bool:
+        from lwface_desktop.core.yolo.checkpoint import ModelError
+
+        try:
+            return self._yolo.weights == self._resolve()
+        except ModelError:
+            return False

@@ -1,0 +1,5 @@
+"""The one error type the user sees: everything else is a bug."""
+
+
+class UserError(Exception):
+    """Something the user can fix (a wrong file, a missing model); str(error) is the message."""

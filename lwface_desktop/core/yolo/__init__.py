@@ -1,0 +1,1 @@
+"""YOLOv5 in plain PyTorch: safe checkpoint loading, the network, pre- and post-processing."""

@@ -1,0 +1,86 @@
+"""Pre- and post-processing as the reference YOLOv5 inference does them (DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+PAD_GREY = 114
+CLASS_OFFSET = 8192.0  # moves each class's boxes apart, so one NMS pass is class-aware
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How an image was fitted into the network input: scale, then padding (left, top)."""
+
+    scale: float
+    left: int
+    top: int
+
+
+def letterbox(image: np.ndarray, size: int, stride: int = 32) -> tuple[np.ndarray, Letterbox]:
+    """Scale the long side to size (aspect kept, INTER_LINEAR), then pad each side with grey
+    to the next multiple of stride, the padding split evenly (the odd pixel right/bottom)."""
+    height, width = image.shape[:2]
+    scale = min(size / height, size / width)
+    new_w, new_h = round(width * scale), round(height * scale)
+    if (new_w, new_h) != (width, height):
+        image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    pad_w, pad_h = -new_w % stride, -new_h % stride
+    left, top = pad_w // 2, pad_h // 2
+    if pad_w or pad_h:
+        image = cv2.copyMakeBorder(image, top, pad_h - top, left, pad_w - left, cv2.BORDER_CONSTANT,
+                                   value=(PAD_GREY, PAD_GREY, PAD_GREY))
+    return image, Letterbox(scale, left, top)
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """HxWx3 uint8 RGB -> (1, 3, H, W) float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).unsqueeze(0).float().div_(255)
+
+
+def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """Indices of the boxes kept by greedy non-maximum suppression, best first."""
+    order = scores.argsort(descending=True)
+    boxes = boxes[order]
+    x1, y1, x2, y2 = boxes.unbind(1)
+    areas = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+    inter_w = (torch.min(x2[:, None], x2[None]) - torch.max(x1[:, None], x1[None])).clamp(min=0)
+    inter_h = (torch.min(y2[:, None], y2[None]) - torch.max(y1[:, None], y1[None])).clamp(min=0)
+    inter = inter_w * inter_h
+    iou = inter / (areas[:, None] + areas[None] - inter).clamp(min=1e-9)
+    keep = torch.ones(len(order), dtype=torch.bool)
+    for i in range(len(order)):
+        if keep[i]:
+            keep[i + 1:] &= iou[i, i + 1:] <= iou_threshold
+    return order[keep]
+
+
+def postprocess(raw: torch.Tensor, fit: Letterbox, image_size: tuple[int, int], conf: float = 0.25,
+                iou: float = 0.45, max_detections: int = 300, classes: set[int] | None = None,
+                max_candidates: int = 30000) -> list[tuple[list[float], float, int]]:
+    """Network output (N, 5 + nc) for one image -> [(box x1 y1 x2 y2 in image pixels, score, class)].
+
+    score = objectness x best class probability; kept when above conf; class-aware NMS;
+    boxes un-letterboxed and clipped to image_size (width, height).
+    """
+    raw = raw[raw[:, 4] > conf]  # objectness bounds the score, so this drops nothing needed
+    scores, labels = (raw[:, 5:] * raw[:, 4:5]).max(1)
+    keep = scores > conf
+    if classes is not None:
+        keep &= torch.isin(labels, torch.tensor(sorted(classes), dtype=labels.dtype))
+    raw, scores, labels = raw[keep], scores[keep], labels[keep]
+    if len(scores) > max_candidates:
+        top = scores.topk(max_candidates).indices
+        raw, scores, labels = raw[top], scores[top], labels[top]
+    cx, cy, w, h = raw[:, :4].unbind(1)
+    boxes = torch.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), 1)
+    kept = nms(boxes + labels[:, None].float() * CLASS_OFFSET, scores, iou)[:max_detections]
+    boxes = boxes[kept]
+    boxes[:, [0, 2]] = ((boxes[:, [0, 2]] - fit.left) / fit.scale).clamp(0, image_size[0])
+    boxes[:, [1, 3]] = ((boxes[:, [1, 3]] - fit.top) / fit.scale).clamp(0, image_size[1])
+    return [(box, score, label) for box, score, label in
+            zip(boxes.tolist(), scores[kept].tolist(), labels[kept].tolist())]
