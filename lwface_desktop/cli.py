@@ -64,8 +64,8 @@ def _detector_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        argv.insert(0, "gui")
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
+        argv.insert(0, "gui")  # `lwface-desktop [--weights W] [photo.jpg]` opens the app
     parser = build_parser()
     args = parser.parse_args(argv)
     from lwface_desktop.core.errors import UserError

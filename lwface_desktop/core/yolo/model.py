@@ -134,7 +134,7 @@ class Detect(nn.Module):
         anchor_px = torch.tensor(anchors, dtype=torch.float32).view(self.nl, -1, 2)
         self.register_buffer("anchors", anchor_px / torch.tensor(strides, dtype=torch.float32).view(-1, 1, 1))
         self.m = nn.ModuleList(nn.Conv2d(c, self.no * self.na, 1) for c in ch)
-        self._grids: dict[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._grids: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         out = []
@@ -150,16 +150,15 @@ class Detect(nn.Module):
         return torch.cat(out, 1)
 
     def _grid(self, level: int, nx: int, ny: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        # Built once per input size and reused: the camera sends the same size every frame.
-        key = (level, nx, ny)
+        # Built once per input size and precision, then reused: the camera sends one size.
+        key = (level, nx, ny, dtype)
         if key not in self._grids:
             ys, xs = torch.meshgrid(torch.arange(ny, dtype=torch.float32),
                                     torch.arange(nx, dtype=torch.float32), indexing="ij")
             grid = torch.stack((xs, ys), -1).view(1, 1, ny, nx, 2)
             anchor_grid = (self.anchors[level] * self.strides[level]).view(1, self.na, 1, 1, 2)
-            self._grids[key] = (grid, anchor_grid)
-        grid, anchor_grid = self._grids[key]
-        return grid.to(dtype), anchor_grid.to(dtype)
+            self._grids[key] = (grid.to(dtype), anchor_grid.to(dtype))
+        return self._grids[key]
 
 
 _BLOCKS = {"Conv": Conv, "C3": C3, "SPPF": SPPF, "SPP": SPP, "Focus": Focus, "Bottleneck": Bottleneck}
