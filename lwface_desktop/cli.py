@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lwface_desktop import __version__
 
-COMMANDS = ("gui", "detect", "bench", "weights")
+COMMANDS = ("gui", "detect", "bench", "video", "weights")
 DETECTORS = ("cascade", "yolov5")
 
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the app (the default; 'lwface-desktop photo.jpg' works too)")
     gui.add_argument("image", nargs="?", help="a JPEG photo to open at start")
     gui.add_argument("--weights", metavar="PATH", help="YOLOv5 model file for the Objects detector")
+    gui.add_argument("--source", metavar="SOURCE",
+                     help="open the Live camera tab and start it: a camera index (0), a video file or a URL")
 
     detect = commands.add_parser("detect", help="find faces or objects in JPEG photos")
     _detector_options(detect)
@@ -40,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=10, help="timed runs after one warm-up (default 10)")
     bench.add_argument("image", metavar="IMAGE")
 
+    video = commands.add_parser("video", help="detect on every frame of a camera, video file or stream")
+    _detector_options(video, yolo_only=True)
+    video.add_argument("source", metavar="SOURCE", help="a camera index (0), a video file or a URL")
+    video.add_argument("--output", metavar="OUT.mp4", help="annotated video (.mp4, .avi, .mkv, .webm)")
+    video.add_argument("--jsonl", metavar="DETS.jsonl", help='one JSON line per frame: {"frame": i, "detections": [...]}')
+
     weights = commands.add_parser("weights", help="list or download YOLOv5 model files")
     actions = weights.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="show which model files are available, and where")
@@ -48,9 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _detector_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--detector", choices=DETECTORS, default="cascade",
-                        help="cascade: faces (default); yolov5: people and 79 other object classes")
+def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) -> None:
+    if yolo_only:
+        parser.set_defaults(detector="yolov5")
+    else:
+        parser.add_argument("--detector", choices=DETECTORS, default="cascade",
+                            help="cascade: faces (default); yolov5: people and 79 other object classes")
     yolo = parser.add_argument_group("yolov5 options")
     yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")
     yolo.add_argument("--img-size", type=int, default=640, help="network input size, a multiple of 32")
@@ -75,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
             return _detect(args, _make_detector(args, parser))
         if args.command == "bench":
             return _bench(args, _make_detector(args, parser))
+        if args.command == "video":
+            return _video(args, _make_detector(args, parser))
         if args.command == "weights":
             return _weights(args)
         from lwface_desktop.gui.app import run_gui  # Qt is imported only for the GUI
 
-        return run_gui(args.image, args.weights)
+        return run_gui(args.image, args.weights, args.source)
     except UserError as e:
         print(f"lwface-desktop: {e}", file=sys.stderr)
         return 1
@@ -216,6 +229,39 @@ def _bench(args: argparse.Namespace, detector) -> int:
     return 0
 
 
+def _video(args: argparse.Namespace, detector) -> int:
+    """Every frame through the detector; annotated video and/or JSON lines out; a summary line."""
+    from lwface_desktop.core.pipeline import FrameSource, run_video
+
+    if args.output and Path(args.output).resolve() == Path(args.source).resolve():
+        raise SystemExit("lwface-desktop: --output must not be the input video")
+    source = FrameSource(args.source)
+    total = source.frame_count
+    bar = _progress_bar(source.name)
+    lines = open(args.jsonl, "w") if args.jsonl else None
+    start = time.perf_counter()
+
+    def on_frame(index: int, detections) -> None:
+        if lines:
+            lines.write(json.dumps({"frame": index, "detections": [d.to_json() for d in detections]}) + "\n")
+        if index % 5 == 0 or index + 1 == total:
+            bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
+
+    try:
+        stats = run_video(source, detector, args.output, on_frame)
+    finally:
+        if lines:
+            lines.close()
+    print(file=sys.stderr)
+    overhead = stats.seconds / stats.detector_seconds - 1 if stats.detector_seconds else 0.0
+    print(json.dumps({"source": args.source, "frames": stats.frames, "seconds": round(stats.seconds, 3),
+                      "fps": round(stats.fps, 2), "img_size": detector.img_size, "precision": detector.precision,
+                      "detector_ms_per_frame": _ms(stats.detector_seconds / max(stats.frames, 1)),
+                      "pipeline_overhead_pct": round(overhead * 100, 1),
+                      "output": args.output, "jsonl": args.jsonl}), flush=True)
+    return 0
+
+
 def _torch_threads() -> int:
     import torch
 
@@ -238,13 +284,14 @@ def _weights(args: argparse.Namespace) -> int:
 
 
 def _progress_bar(label: str):
-    def show(done: int, total: int) -> None:
-        if total:
-            filled = done * 30 // total
-            print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB",
-                  end="", file=sys.stderr, flush=True)
-        else:
-            print(f"\r{label} {done / 1e6:.1f} MB", end="", file=sys.stderr, flush=True)
+    """show(done, total, unit): a one-line bar on stderr, redrawn in place."""
+    def show(done: int, total: int, unit: str = "") -> None:
+        amount = f"{done}/{total} {unit}" if unit else f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
+        if not total:
+            amount = f"{done} {unit}" if unit else f"{done / 1e6:.1f} MB"
+        filled = done * 30 // total if total else 0
+        bar = f" [{'#' * filled}{'.' * (30 - filled)}]" if total else ""
+        print(f"\r{label}{bar} {amount}", end="", file=sys.stderr, flush=True)
     return show
 
 

@@ -26,13 +26,15 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(image: str | None = None, weights: str | None = None) -> int:
+def run_gui(image: str | None = None, weights: str | None = None, source: str | None = None) -> int:
     app = create_app()
     window = MainWindow(weights)
     window.show()
+    if source is not None:
+        QTimer.singleShot(0, lambda: window.start_camera(source))
     if image:
         QTimer.singleShot(0, lambda: window.open_path(image))
-    else:
+    elif source is None:
         QTimer.singleShot(300, window.image_tab.warm_up)  # after the first paint
     # Ctrl+C and SIGTERM close the window like the user would. Python runs signal handlers
     # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs.

@@ -17,6 +17,7 @@ from lwface_desktop.core.detectors import KINDS, Detectors
 from lwface_desktop.core.images import ImageError, save_image
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
+from lwface_desktop.gui.styles import ERROR_STYLE
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
@@ -45,7 +46,7 @@ def analyse_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> P
     detector = detectors.get(kind)  # loads the model the first time
     start += time.perf_counter() - loading  # a one-off model load is not this photo's time
     if kind == "yolov5":
-        detector.conf = conf
+        detector = detector.with_options(conf=conf)  # the shared model keeps its own settings
     detections = detector.detect(image)
     annotated = annotate(image, detections)
     seconds = time.perf_counter() - start
@@ -104,8 +105,7 @@ class ImageTab(QWidget):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("QLabel { background: #fde8e8; color: #8a1c1c; border: 1px solid #f3b4b4;"
-                                   " border-radius: 6px; padding: 8px; }")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
 
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class ImageView(QWidget):
+    painted = Signal()  # an image (not the placeholder) was drawn: the live view's "consumed"
+
     def __init__(self, placeholder: str, parent: QWidget | None = None):
         super().__init__(parent)
         self._placeholder = placeholder
@@ -45,6 +47,8 @@ class ImageView(QWidget):
         shown = pixmap.deviceIndependentSize()
         painter.drawPixmap(QPointF((self.width() - shown.width()) / 2,
                                    (self.height() - shown.height()) / 2), pixmap)
+        painter.end()
+        self.painted.emit()
 
     def _scaled_pixmap(self) -> QPixmap:
         # Scale once per size change, to device pixels, so the photo is crisp and repaints are cheap.

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.images import JPEG_SUFFIXES
+from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
@@ -33,9 +34,12 @@ class MainWindow(QMainWindow):
         self.image_tab.set_kind(str(self.settings.value("detect/kind", "cascade")))
         self.image_tab.conf.setValue(float(self.settings.value("detect/conf", 0.25)))
         self.tabs.addTab(self.image_tab, "Open image")
+        self.camera_tab = CameraTab(self.detectors)
+        self.tabs.addTab(self.camera_tab, "Live camera")
         self.setCentralWidget(self.tabs)
 
         self.image_tab.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.camera_tab.status.connect(lambda text: self.statusBar().showMessage(text))
         self.image_tab.open_requested.connect(self.choose_photo)
         self.image_tab.save_requested.connect(self.choose_save_path)
         self._build_menus()
@@ -129,7 +133,14 @@ class MainWindow(QMainWindow):
         if len(files) > 1:
             self.statusBar().showMessage(f"{len(files)} files dropped: opening the first, {Path(files[0]).name}")
 
+    def start_camera(self, source: int | str) -> None:
+        """Open the Live camera tab on source and start it (`lwface-desktop --source`)."""
+        self.tabs.setCurrentWidget(self.camera_tab)
+        self.camera_tab.set_source(source)
+        self.camera_tab.start()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.camera_tab.shutdown()  # release the camera before the window goes
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("detect/kind", self.image_tab.kind())
         self.settings.setValue("detect/conf", self.image_tab.conf.value())

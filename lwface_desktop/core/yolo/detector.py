@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import threading
 import time
@@ -76,6 +77,16 @@ class YoloDetector(Detector):
         if size < self.stride or size % self.stride:
             raise ValueError(f"the input size must be a multiple of {self.stride}, got {size}")
         self._img_size = size
+
+    def with_options(self, **options) -> "YoloDetector":
+        """A detector that shares this one's network and lock but has its own settings
+        (img_size, conf, iou, max_detections, classes): one model, several users."""
+        other = copy.copy(self)
+        for name, value in options.items():
+            if name not in ("img_size", "conf", "iou", "max_detections", "classes"):
+                raise TypeError(f"unknown option {name}")
+            setattr(other, name, value)
+        return other
 
     def class_ids(self, names: list[str]) -> set[int]:
         """Class ids for class names; ValueError naming any that this model does not know."""

@@ -1,0 +1,257 @@
+"""Frames in, annotated frames out: the code the camera tab and the `video` command share.
+
+FrameSource wraps cv2.VideoCapture (a camera index, a video file or a stream URL) and is the
+one place BGR becomes RGB. LatestFrame is the camera tab's hand-over: a slot that always
+holds only the newest frame, so a slow detector drops stale frames instead of queueing them.
+process_frame() detects and draws one frame; run_video() runs every frame of a source through
+it with decoding and writing in threads beside the detector.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our message, not OpenCV's
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lwface_desktop.core.annotate import annotate  # noqa: E402
+from lwface_desktop.core.detection import Detection, Detector  # noqa: E402
+from lwface_desktop.core.errors import UserError  # noqa: E402
+
+STREAM_TIMEOUT_MS = 5000
+WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}
+
+
+class SourceError(UserError):
+    """A camera, file or stream that cannot be opened or stops; the message says which."""
+
+
+def parse_source(text: str | int) -> int | str:
+    """'0' -> camera 0; anything else is a file path or a URL."""
+    if isinstance(text, int):
+        return text
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def describe_source(source: int | str) -> str:
+    if isinstance(source, int):
+        return f"camera {source}"
+    return source if "://" in source else Path(source).name
+
+
+class FrameSource:
+    """Frames from a camera, a video file or a stream, as HxWx3 uint8 RGB arrays."""
+
+    def __init__(self, source: int | str):
+        self.source = parse_source(source)
+        self.name = describe_source(self.source)
+        self.is_live = isinstance(self.source, int) or "://" in str(self.source)
+        if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).is_file():
+            raise SourceError(f"The video file {self.source} was not found.")
+        if isinstance(self.source, str) and "://" in self.source:
+            self._capture = cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        else:
+            self._capture = cv2.VideoCapture(self.source)
+        if not self._capture.isOpened():
+            self._capture.release()
+            if isinstance(self.source, int):
+                raise SourceError(f"Camera {self.source} could not be opened: it is not connected, "
+                                  "or another program is using it.")
+            raise SourceError(f"{self.name} could not be opened as a video or stream.")
+        self.fps = self._capture.get(cv2.CAP_PROP_FPS) or 0.0
+        if not 1 <= self.fps <= 240:  # cameras and streams often report 0 or nonsense
+            self.fps = 30.0
+        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not self.is_live else 0
+        self.size = (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                     int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
+    def read(self) -> np.ndarray | None:
+        """The next frame in RGB, or None at the end of a file (or when a camera stops)."""
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            return None
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # the only BGR -> RGB in the app
+
+    def skip(self) -> bool:
+        """Move past one frame without decoding it (cheap); False at the end."""
+        return self._capture.grab()
+
+    def release(self) -> None:
+        self._capture.release()
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+@dataclass
+class Frame:
+    index: int
+    image: np.ndarray                 # RGB
+    capture_s: float = 0.0            # time to read and convert it
+
+
+class LatestFrame:
+    """A one-frame slot between a producer and a slower consumer: put() replaces whatever
+    is waiting (counted as dropped), take() waits for the newest. Never a backlog."""
+
+    def __init__(self):
+        self._frame: Frame | None = None
+        self._ended = False
+        self._error: str | None = None
+        self.dropped = 0
+        self._ready = threading.Condition()
+
+    def put(self, frame: Frame) -> None:
+        with self._ready:
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self._ready.notify()
+
+    def end(self, error: str | None = None) -> None:
+        with self._ready:
+            self._ended, self._error = True, error
+            self._ready.notify()
+
+    def take(self, timeout: float) -> Frame | None:
+        """The newest frame, or None if none came within timeout (or the source ended)."""
+        with self._ready:
+            if self._frame is None and not self._ended:
+                self._ready.wait(timeout)
+            frame, self._frame = self._frame, None
+            return frame
+
+    @property
+    def ended(self) -> bool:
+        return self._ended and self._frame is None
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+
+def process_frame(frame: np.ndarray, detector: Detector) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
+    """Detect and draw one RGB frame: (annotated copy, detections, seconds per stage)."""
+    start = time.perf_counter()
+    detections = detector.detect(frame)
+    detected = time.perf_counter()
+    annotated = annotate(frame, detections)
+    return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}
+
+
+@dataclass
+class VideoStats:
+    frames: int = 0
+    seconds: float = 0.0
+    detector_seconds: float = 0.0     # time inside detector.detect, summed
+    fps: float = 0.0
+
+
+def run_video(source: FrameSource, detector: Detector, output: str | Path | None = None,
+              on_frame: Callable[[int, list[Detection]], None] | None = None,
+              stop: threading.Event | None = None) -> VideoStats:
+    """Every frame of source through detector (and into output, same size and frame rate).
+
+    Decoding runs one frame ahead and drawing/encoding one behind, in their own threads,
+    so the detector is rarely kept waiting. on_frame(index, detections) runs in order.
+    """
+    writer = _open_writer(output, source) if output else None
+    decoded: queue.Queue = queue.Queue(maxsize=4)
+    finished: queue.Queue = queue.Queue(maxsize=4)
+    stop = stop or threading.Event()
+    stats = VideoStats()
+    failure: list[BaseException] = []
+
+    def read_all() -> None:
+        try:
+            for frame in _frames(source, stop):
+                decoded.put(frame)
+        except BaseException as e:  # handed to the caller, never lost in the thread
+            failure.append(e)
+        finally:
+            decoded.put(None)
+
+    def draw_and_write() -> None:
+        try:
+            while (item := finished.get()) is not None:
+                frame, detections = item
+                if writer is not None:
+                    writer.write(cv2.cvtColor(annotate(frame.image, detections), cv2.COLOR_RGB2BGR))
+                if on_frame:
+                    on_frame(frame.index, detections)
+        except BaseException as e:
+            failure.append(e)
+            stop.set()
+            _drain(finished)
+
+    reader = threading.Thread(target=read_all, name="video-reader", daemon=True)
+    drawer = threading.Thread(target=draw_and_write, name="video-writer", daemon=True)
+    start = time.perf_counter()
+    reader.start()
+    drawer.start()
+    reached_end = False
+    try:
+        while (frame := decoded.get()) is not None:
+            if stop.is_set():
+                continue  # keep draining so the reader can finish
+            t = time.perf_counter()
+            detections = detector.detect(frame.image)
+            stats.detector_seconds += time.perf_counter() - t
+            stats.frames += 1
+            finished.put((frame, detections))
+        reached_end = True
+    finally:
+        if not reached_end:  # stopped by an error or Ctrl+C: unblock the reader
+            stop.set()
+            _drain(decoded)
+        finished.put(None)
+        drawer.join()
+        reader.join()
+        if writer is not None:
+            writer.release()
+        source.release()
+    if failure:
+        raise failure[0]
+    stats.seconds = time.perf_counter() - start
+    stats.fps = stats.frames / stats.seconds if stats.seconds else 0.0
+    return stats
+
+
+def _frames(source: FrameSource, stop: threading.Event) -> Iterator[Frame]:
+    index = 0
+    while not stop.is_set():
+        t = time.perf_counter()
+        image = source.read()
+        if image is None:
+            return
+        yield Frame(index, image, time.perf_counter() - t)
+        index += 1
+
+
+def _drain(q: queue.Queue) -> None:
+    while q.get() is not None:
+        pass
+
+
+def _open_writer(output: str | Path, source: FrameSource) -> cv2.VideoWriter:
+    output = Path(output)
+    codec = WRITER_CODECS.get(output.suffix.lower())
+    if codec is None:
+        raise SourceError(f"{output.name}: choose a name ending in {', '.join(WRITER_CODECS)}.")
+    writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*codec), source.fps, source.size)
+    if not writer.isOpened():
+        raise SourceError(f"Could not write the video {output}.")
+    return writer
