@@ -74,3 +74,33 @@ def iou(a, b) -> float:
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    """A 640x480 MJPG video at 15 fps: 15 frames each of astronaut, coffee, chelsea, camera."""
+    import cv2
+
+    path = tmp_path_factory.mktemp("video") / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for photo in (data.astronaut(), data.coffee(), data.chelsea(), np.repeat(data.camera()[..., None], 3, 2)):
+        frame = cv2.cvtColor(cv2.resize(photo, (640, 480)), cv2.COLOR_RGB2BGR)
+        for _ in range(CLIP_FRAMES_PER_PHOTO):
+            writer.write(frame)
+    writer.release()
+    return path
+
+
+CLIP_FRAMES_PER_PHOTO = 15
+
+
+def open_files() -> set[str]:
+    """Paths this process has open: a released capture must not be among them."""
+    fds = Path("/proc/self/fd")
+    found = set()
+    for fd in fds.iterdir():
+        try:
+            found.add(os.readlink(fd))
+        except OSError:
+            pass
+    return found

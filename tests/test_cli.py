@@ -150,3 +150,26 @@ def test_weights_list_shows_where_models_are_looked_for():
     result = run_cli("weights", "list")
     assert result.returncode == 0
     assert "bundled" in result.stdout and "cache" in result.stdout and "yolov5s" in result.stdout
+
+
+@needs_weights
+def test_video_writes_every_frame_and_one_json_line_each(clip, tmp_path):
+    import cv2
+
+    out, lines = tmp_path / "out.avi", tmp_path / "dets.jsonl"
+    result = run_cli("video", clip, "--weights", WEIGHTS, "--img-size", "320", "--output", out, "--jsonl", lines)
+    assert result.returncode == 0
+    [summary] = json_lines(result.stdout)
+    assert summary["frames"] == 60 and summary["fps"] > 0 and summary["img_size"] == 320
+    per_frame = json_lines(lines.read_text())
+    assert [f["frame"] for f in per_frame] == list(range(60))
+    assert per_frame[0]["detections"][0]["label"] == "person"
+    written = cv2.VideoCapture(str(out))
+    assert written.get(cv2.CAP_PROP_FRAME_COUNT) == 60 and written.get(cv2.CAP_PROP_FPS) == 15
+    assert "60/60 frames" in result.stderr  # the progress bar
+
+
+@needs_weights
+def test_video_from_a_missing_camera_fails_cleanly():
+    result = run_cli("video", "5", "--weights", WEIGHTS)
+    assert result.returncode == 1 and "Camera 5 could not be opened" in result.stderr

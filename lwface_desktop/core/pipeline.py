@@ -9,7 +9,6 @@ it with decoding and writing in threads beside the detector.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -17,14 +16,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our message, not OpenCV's
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+from lwface_desktop.core.annotate import annotate
+from lwface_desktop.core.detection import Detection, Detector
+from lwface_desktop.core.errors import UserError
 
-from lwface_desktop.core.annotate import annotate  # noqa: E402
-from lwface_desktop.core.detection import Detection, Detector  # noqa: E402
-from lwface_desktop.core.errors import UserError  # noqa: E402
+# A missing camera is our message to the user, not two lines of OpenCV warnings on stderr.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 STREAM_TIMEOUT_MS = 5000
 WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}

@@ -34,6 +34,12 @@ class CameraWorker(QThread):
         self.options = options      # img_size, conf, people_only; the GUI replaces it whole
         self._consumed = threading.Event()
         self._consumed.set()
+        self._slot: LatestFrame | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Frames the camera delivered that were never shown (newer ones replaced them)."""
+        return self._slot.dropped if self._slot is not None else 0
 
     def frame_consumed(self) -> None:
         """The view has shown the last frame: the next may come. Safe from any thread."""
@@ -41,6 +47,7 @@ class CameraWorker(QThread):
 
     def run(self) -> None:
         slot, stop_capture = LatestFrame(), threading.Event()
+        self._slot = slot
         capture, source = None, None
         try:
             model = self.detectors.get("yolov5")  # built once, reused by every start

@@ -18,7 +18,10 @@ def isolated_settings(qapp, tmp_path_factory):
     """Each test session gets its own settings file, never the developer's."""
     from lwface_desktop.gui.app import create_app
 
+    from PySide6.QtCore import QStandardPaths
+
     create_app()
+    QStandardPaths.setTestModeEnabled(True)  # snapshots go to a test Pictures folder
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
                       str(tmp_path_factory.mktemp("settings")))
@@ -34,7 +37,7 @@ def window(qtbot):
 
     QSettings().clear()  # each test starts as a first run
     win = MainWindow()
-    qtbot.addWidget(win, before_close_func=lambda w: wait_for_jobs())
+    qtbot.addWidget(win, before_close_func=lambda w: (w.camera_tab.shutdown(), wait_for_jobs()))
     win.show()
     qtbot.waitExposed(win)
     return win
