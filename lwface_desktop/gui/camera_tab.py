@@ -134,13 +134,15 @@ class CameraTab(QWidget):
         return data
 
     def _add_cameras(self, indices: list[int]) -> None:
-        for index in indices:
+        """Put found cameras at the top, in order; select the first if nothing else was chosen."""
+        for index in sorted(indices):
             if self.source_choice.findData(index) < 0:
-                self.source_choice.insertItem(index if index < self.source_choice.count() else 0,
-                                              f"Camera {index}", index)
-        if indices and self.worker is None and self.source_choice.currentData() == FILE_ITEM \
-                and self.video_path is None:
-            self.source_choice.setCurrentIndex(self.source_choice.findData(indices[0]))
+                cameras = [self.source_choice.itemData(i) for i in range(self.source_choice.count())]
+                position = sum(isinstance(c, int) and c < index for c in cameras)
+                self.source_choice.insertItem(position, f"Camera {index}", index)
+        untouched = self.source_choice.currentData() == FILE_ITEM and self.video_path is None
+        if indices and untouched and not self.is_running():
+            self.source_choice.setCurrentIndex(self.source_choice.findData(min(indices)))
         if not indices and self.source_choice.findData(0) < 0:
             self.source_choice.setToolTip("No camera was found; choose a video file or a stream URL")
 
