@@ -48,8 +48,7 @@ def drop_files(widget, *paths) -> bool:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(widget.width() / 2, widget.height() / 2)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = drag_enter_event(pos, mime)
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
@@ -57,3 +56,12 @@ def drop_files(widget, *paths) -> bool:
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
     return drop.isAccepted()
+
+
+def drag_enter_event(pos: QPointF, mime: QMimeData) -> QDragEnterEvent:
+    """Qt 6.12 takes a QPointF (and deprecates QPoint); earlier versions only a QPoint."""
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    try:
+        return QDragEnterEvent(pos, *args)
+    except TypeError:
+        return QDragEnterEvent(pos.toPoint(), *args)

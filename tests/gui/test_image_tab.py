@@ -2,12 +2,11 @@ import shutil
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent
+from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtWidgets import QApplication
 
 from tests.conftest import WEIGHTS, needs_weights
-from tests.gui.conftest import drop_files, wait_for_jobs
+from tests.gui.conftest import drag_enter_event, drop_files, wait_for_jobs
 
 TIMEOUT = 20_000  # ms; detection takes ~0.5 s, more on a busy CI machine
 
@@ -68,8 +67,7 @@ def test_a_broken_jpeg_keeps_the_previous_photo(qtbot, window, bad_files, photos
 def test_a_drag_without_files_is_refused(window):
     mime = QMimeData()
     mime.setText("just some text")
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = drag_enter_event(QPointF(10, 10), mime)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
 
