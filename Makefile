@@ -10,7 +10,11 @@ STAMP := $(VENV)/.installed
 WEIGHTS ?= $(abspath ../shared/models/yolov5n.pt)
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test bench screenshot clean
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' lwface_desktop/__init__.py)
+ARCHIVE := dist/lwface-desktop-$(VERSION)-linux-x86_64.tar.gz
+PACKAGE_STAMP := $(VENV)/.installed-pyinstaller
+
+.PHONY: help install system-deps run test bench screenshot weights package package-test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +51,31 @@ bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 a
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --img-size 320 --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/python benchmarks/yolo_forward.py $(WEIGHTS)
+	$(BIN)/python -m benchmarks.video_overhead $(WEIGHTS) 320 640
+
+weights: install ## put the YOLOv5n model into resources/models/ (from WEIGHTS=path, else download)
+	@mkdir -p resources/models
+	@if [ -f "$(WEIGHTS)" ]; then cp "$(WEIGHTS)" resources/models/yolov5n.pt; \
+	elif [ ! -f resources/models/yolov5n.pt ]; then $(BIN)/lwface-desktop weights download yolov5n --to resources/models; fi
+	@$(BIN)/python -c 'import sys; from lwface_desktop.core import weights as w; \
+	ok = w.sha256(w.resource_path("models", "yolov5n.pt")) == w.OFFICIAL["yolov5n"]; \
+	sys.exit(0 if ok else "resources/models/yolov5n.pt is not the official yolov5n.pt (SHA-256 mismatch)")'
+	@echo "resources/models/yolov5n.pt: official yolov5n, SHA-256 verified"
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[package]'
+	touch $@
+
+package: $(PACKAGE_STAMP) weights ## build dist/lwface-desktop/ and its .tar.gz with PyInstaller (build.spec)
+	rm -rf build/lwface-desktop dist/lwface-desktop $(ARCHIVE)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN build.spec
+	tar -C dist -czf $(ARCHIVE) lwface-desktop
+	@du -sh dist/lwface-desktop $(ARCHIVE)
+
+package-test: ## smoke-test the built app with an empty environment (builds it first if needed)
+	@[ -x dist/lwface-desktop/lwface-desktop ] || $(MAKE) package
+	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
+	bash packaging/smoke_test.sh dist/lwface-desktop benchmarks/photos
 
 clean: ## remove the virtualenv, caches and build output
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info benchmarks/photos

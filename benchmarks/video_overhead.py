@@ -1,6 +1,6 @@
 """`video`'s cost over the detector alone, on a 640x480 clip.
 
-`python benchmarks/video_overhead.py WEIGHTS [SIZE ...]` writes a 10 s, 30 fps clip, then per
+`python -m benchmarks.video_overhead WEIGHTS [SIZE ...]` writes a 10 s, 30 fps clip, then per
 input size, three times: the detector alone on the decoded frames (held in memory), and the
 whole pipeline as `lwface-desktop video CLIP --output out.mp4 --jsonl dets.jsonl` runs it.
 Prints one JSON line per size with medians.
@@ -22,8 +22,10 @@ def main(weights: str, sizes: list[int]) -> None:
     folder = Path(tempfile.mkdtemp())
     clip = str(folder / "clip.avi")
     write_clip(clip, 10, 30)
+    frames = []
     with FrameSource(clip) as source:
-        frames = list(iter(source.read, None))
+        while (frame := source.read()) is not None:
+            frames.append(frame)
     for size in sizes:
         detector = YoloDetector(weights, img_size=size)
         alone, pipeline = [], []

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the app (the default; 'lwface-desktop photo.jpg' works too)")
     gui.add_argument("image", nargs="?", help="a JPEG photo to open at start")
     gui.add_argument("--weights", metavar="PATH", help="YOLOv5 model file for the Objects detector")
+    gui.add_argument("--self-test", action="store_true",
+                     help="check the model, the face cascade and the settings folder, then exit")
     gui.add_argument("--source", metavar="SOURCE",
                      help="open the Live camera tab and start it: a camera index (0), a video file or a URL")
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="show which model files are available, and where")
     download = actions.add_parser("download", help="download an official model (verified by SHA-256)")
     download.add_argument("model", nargs="?", default="yolov5n", choices=("yolov5n", "yolov5s", "yolov5m"))
+    download.add_argument("--to", metavar="FOLDER", help="where to save it (default: the cache folder)")
     return parser
 
 
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             return _video(args, _make_detector(args, parser))
         if args.command == "weights":
             return _weights(args)
+        if args.self_test:
+            return _self_test()
         from lwface_desktop.gui.app import run_gui  # Qt is imported only for the GUI
 
         return run_gui(args.image, args.weights, args.source)
@@ -262,6 +267,18 @@ def _video(args: argparse.Namespace, detector) -> int:
     return 0
 
 
+def _self_test() -> int:
+    from lwface_desktop.core.selftest import run_checks
+
+    results = run_checks()
+    for passed, sentence in results:
+        print(f"{'ok  ' if passed else 'FAIL'} {sentence}")
+    failed = sum(not passed for passed, _ in results)
+    print("All checks passed: lwface-desktop is ready." if not failed else
+          f"{failed} check{'s' if failed > 1 else ''} failed: see above.")
+    return 1 if failed else 0
+
+
 def _torch_threads() -> int:
     import torch
 
@@ -278,7 +295,7 @@ def _weights(args: argparse.Namespace) -> int:
         print(f"{'downloadable':15} {'':8} {', '.join(weights.OFFICIAL)} "
               "(lwface-desktop weights download NAME)")
         return 0
-    path = weights.download(args.model, progress=_progress_bar(args.model))
+    path = weights.download(args.model, args.to, progress=_progress_bar(args.model))
     print(f"\nSaved {path} (SHA-256 verified)")
     return 0
 

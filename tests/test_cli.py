@@ -173,3 +173,24 @@ def test_video_writes_every_frame_and_one_json_line_each(clip, tmp_path):
 def test_video_from_a_missing_camera_fails_cleanly():
     result = run_cli("video", "5", "--weights", WEIGHTS)
     assert result.returncode == 1 and "Camera 5 could not be opened" in result.stderr
+
+
+@needs_weights
+def test_self_test_reports_in_words(tmp_path):
+    env = {**os.environ, "LWFACE_WEIGHTS": str(WEIGHTS), "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "lwface_desktop", "--self-test"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout
+    assert "The yolov5n model is intact" in result.stdout and "cascade file loads" in result.stdout
+    assert result.stdout.strip().endswith("All checks passed: lwface-desktop is ready.")
+
+    damaged = tmp_path / "yolov5n.pt"
+    damaged.write_bytes(WEIGHTS.read_bytes()[:-1] + b"x")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the settings folder should be")
+    env.update(LWFACE_WEIGHTS=str(damaged), XDG_CONFIG_HOME=str(blocked))
+    result = subprocess.run([sys.executable, "-m", "lwface_desktop", "--self-test"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert "is damaged" in result.stdout and "Settings cannot be saved" in result.stdout
+    assert "2 checks failed" in result.stdout

@@ -1,0 +1,62 @@
+"""The first-launch self-test: is everything the app needs here and intact? In words."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from lwface_desktop.core.errors import UserError
+
+
+def settings_dir() -> Path:
+    """Where Qt keeps this app's settings on Linux (QSettings, organisation "lwface")."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "lwface"
+
+
+def run_checks() -> list[tuple[bool, str]]:
+    """(passed, sentence) for the model, the face cascade and the settings folder."""
+    return [_check_model(), _check_cascade(), _check_settings()]
+
+
+def _check_model() -> tuple[bool, str]:
+    from lwface_desktop.core import weights
+
+    try:
+        path = weights.resolve_weights()
+    except UserError as e:
+        return False, str(e)
+    official = weights.OFFICIAL.get(path.stem)
+    if official is not None:
+        if weights.sha256(path) != official:
+            return False, (f"The model {path} is damaged (its SHA-256 is not the official {path.stem}'s). "
+                           "Reinstall lwface-desktop or download it again.")
+        return True, f"The {path.stem} model is intact (SHA-256 {official[:12]}…): {path}"
+    from lwface_desktop.core.yolo.checkpoint import load_checkpoint
+
+    try:
+        load_checkpoint(path)
+    except UserError as e:
+        return False, str(e)
+    return True, f"The model {path} loads (not an official file, so no checksum to compare)."
+
+
+def _check_cascade() -> tuple[bool, str]:
+    from lwface_desktop.core.cascade import FaceCascade
+
+    try:
+        FaceCascade()
+    except Exception as e:  # a missing or unreadable XML raises OSError, ValueError, ParseError…
+        return False, f"The face detector's cascade file is missing or broken: {e}"
+    return True, "The face detector's cascade file loads."
+
+
+def _check_settings() -> tuple[bool, str]:
+    folder = settings_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return False, f"Settings cannot be saved in {folder}: {e.strerror or e}."
+    return True, f"Settings can be saved in {folder}."
