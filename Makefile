@@ -69,6 +69,7 @@ $(PACKAGE_STAMP): $(STAMP)
 package: $(PACKAGE_STAMP) weights ## build dist/lwface-desktop/ and its .tar.gz with PyInstaller (build.spec)
 	rm -rf build/lwface-desktop dist/lwface-desktop $(ARCHIVE)
 	$(BIN)/pyinstaller --noconfirm --log-level WARN build.spec
+	cp resources/lwface-desktop.desktop packaging/install.sh dist/lwface-desktop/
 	tar -C dist -czf $(ARCHIVE) lwface-desktop
 	@du -sh dist/lwface-desktop $(ARCHIVE)
 

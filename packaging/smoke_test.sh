@@ -24,10 +24,16 @@ grep -q '"label": "face"' <<<"$faces" || fail "no face found: $faces"
 echo "ok   faces with the cascade: $faces" | cut -c1-160
 
 # The GUI stays up for 15 s without an error, then quits cleanly on SIGTERM.
-run "$photos/astronaut.jpg" > "$home/gui.log" 2>&1 & gui=$!
+(exec env -i HOME="$home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$app" "$photos/astronaut.jpg") \
+  > "$home/gui.log" 2>&1 & gui=$!  # exec: $gui is the app itself, so the signal reaches it
 for _ in $(seq 150); do kill -0 $gui 2>/dev/null || { cat "$home/gui.log"; fail "the GUI exited early"; }; sleep 0.1; done
 kill -TERM $gui
-wait $gui || { cat "$home/gui.log"; fail "the GUI did not exit cleanly (status $?)"; }
+status=0; wait $gui || status=$?
+[[ $status == 0 ]] || { cat "$home/gui.log"; fail "the GUI did not exit cleanly (status $status)"; }
 if grep -qiE "traceback|error|exception" "$home/gui.log"; then cat "$home/gui.log"; fail "errors in the GUI's output"; fi
 echo "ok   GUI up for 15 s offscreen, no errors, clean exit on SIGTERM"
+HOME="$home" "$app_dir/install.sh" >/dev/null || fail "install.sh"
+grep -qx "Exec=\"$app\" %f" "$home/.local/share/applications/lwface-desktop.desktop" || fail "the menu entry"
+[[ -s $home/.local/share/icons/hicolor/256x256/apps/lwface-desktop.png ]] || fail "the menu icon"
+echo "ok   install.sh puts the app into the applications menu"
 echo "package smoke test passed"
