@@ -122,8 +122,11 @@ def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
         parser.error(f"--img-size must be a multiple of 32, got {args.img_size}")
     if not (0 <= args.conf <= 1 and 0 <= args.iou <= 1):
         parser.error("--conf and --iou must be between 0 and 1")
-    detector = YoloDetector(resolve_weights(args.weights), img_size=args.img_size, conf=args.conf,
-                            iou=args.iou, max_detections=args.max_det, precision=args.precision)
+    try:
+        detector = YoloDetector(resolve_weights(args.weights), img_size=args.img_size, conf=args.conf,
+                                iou=args.iou, max_detections=args.max_det, precision=args.precision)
+    except ValueError as e:  # e.g. 320 for a P6 model, whose sizes are multiples of 64
+        parser.error(f"--img-size: {e}")
     if args.classes:
         try:
             detector.classes = detector.class_ids([n.strip() for n in args.classes.split(",") if n.strip()])
