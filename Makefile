@@ -56,7 +56,8 @@ bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 a
 weights: install ## put the YOLOv5n model into resources/models/ (from WEIGHTS=path, else download)
 	@mkdir -p resources/models
 	@if [ -f "$(WEIGHTS)" ]; then cp "$(WEIGHTS)" resources/models/yolov5n.pt; \
-	elif [ ! -f resources/models/yolov5n.pt ]; then $(BIN)/lwface-desktop weights download yolov5n --to resources/models; fi
+	elif [ ! -f resources/models/yolov5n.pt ]; then $(BIN)/lwface-desktop weights download yolov5n --to resources/models \
+		|| { echo "No model to bake in: run make package WEIGHTS=path/to/yolov5n.pt" >&2; exit 1; }; fi
 	@$(BIN)/python -c 'import sys; from lwface_desktop.core import weights as w; \
 	ok = w.sha256(w.resource_path("models", "yolov5n.pt")) == w.OFFICIAL["yolov5n"]; \
 	sys.exit(0 if ok else "resources/models/yolov5n.pt is not the official yolov5n.pt (SHA-256 mismatch)")'

@@ -208,8 +208,10 @@ class CameraTab(QWidget):
             worker.wait()
 
     def _on_finished(self, worker: CameraWorker) -> None:
-        if worker in self._stopping and worker.isFinished():
-            self._stopping.remove(worker)
+        if worker.isFinished():
+            if worker in self._stopping:
+                self._stopping.remove(worker)
+            worker.deleteLater()  # fifty Start/Stop clicks must not leave fifty QThreads
         if worker is self.worker:
             self.worker = None
             self._set_running(False)
