@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -13,7 +14,7 @@ from pathlib import Path
 from lwface_desktop import __version__
 
 COMMANDS = ("gui", "detect", "bench", "video", "weights")
-DETECTORS = ("cascade", "yolov5")
+DETECTORS = ("cascade", "yolov5")  # the keys of core.detectors.KINDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "weights":
             return _weights(args)
         if args.self_test:
-            return _self_test()
+            return _self_test(args.weights)
         from lwface_desktop.gui.app import run_gui  # Qt is imported only for the GUI
 
         return run_gui(args.image, args.weights, args.source)
@@ -122,6 +123,8 @@ def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
         parser.error(f"--img-size must be a multiple of 32, got {args.img_size}")
     if not (0 <= args.conf <= 1 and 0 <= args.iou <= 1):
         parser.error("--conf and --iou must be between 0 and 1")
+    if args.max_det < 1:
+        parser.error("--max-det must be at least 1")
     try:
         detector = YoloDetector(resolve_weights(args.weights), img_size=args.img_size, conf=args.conf,
                                 iou=args.iou, max_detections=args.max_det, precision=args.precision)
@@ -239,27 +242,28 @@ def _bench(args: argparse.Namespace, detector) -> int:
 
 def _video(args: argparse.Namespace, detector) -> int:
     """Every frame through the detector; annotated video and/or JSON lines out; a summary line."""
+    from lwface_desktop.core.errors import UserError
     from lwface_desktop.core.pipeline import FrameSource, run_video
 
     if args.output and Path(args.output).resolve() == Path(args.source).resolve():
         raise SystemExit("lwface-desktop: --output must not be the input video")
-    source = FrameSource(args.source)
-    total = source.frame_count
-    bar = _progress_bar(source.name)
-    lines = open(args.jsonl, "w") if args.jsonl else None
-    start = time.perf_counter()
+    with contextlib.ExitStack() as closing:
+        try:  # before the camera is taken, so a bad path leaves nothing open
+            lines = closing.enter_context(open(args.jsonl, "w")) if args.jsonl else None
+        except OSError as e:
+            raise UserError(f"Cannot write {args.jsonl}: {e.strerror or e}.") from None
+        source = FrameSource(args.source)  # run_video releases it
+        total = source.frame_count
+        bar = _progress_bar(source.name)
+        start = time.perf_counter()
 
-    def on_frame(index: int, detections) -> None:
-        if lines:
-            lines.write(json.dumps({"frame": index, "detections": [d.to_json() for d in detections]}) + "\n")
-        if index % 5 == 0 or index + 1 == total:
-            bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
+        def on_frame(index: int, detections) -> None:
+            if lines:
+                lines.write(json.dumps({"frame": index, "detections": [d.to_json() for d in detections]}) + "\n")
+            if index % 5 == 0 or index + 1 == total:
+                bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
 
-    try:
         stats = run_video(source, detector, args.output, on_frame)
-    finally:
-        if lines:
-            lines.close()
     print(file=sys.stderr)
     overhead = stats.seconds / stats.detector_seconds - 1 if stats.detector_seconds else 0.0
     print(json.dumps({"source": args.source, "frames": stats.frames, "seconds": round(stats.seconds, 3),
@@ -270,10 +274,10 @@ def _video(args: argparse.Namespace, detector) -> int:
     return 0
 
 
-def _self_test() -> int:
+def _self_test(weights: str | None) -> int:
     from lwface_desktop.core.selftest import run_checks
 
-    results = run_checks()
+    results = run_checks(weights)
     for passed, sentence in results:
         print(f"{'ok  ' if passed else 'FAIL'} {sentence}")
     failed = sum(not passed for passed, _ in results)

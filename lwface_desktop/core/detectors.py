@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from lwface_desktop.core.detection import Detector
+from lwface_desktop.core.errors import ModelError
 
 KINDS = {"cascade": "Faces (cascade)", "yolov5": "Objects (YOLOv5)"}
 
@@ -44,8 +45,6 @@ class Detectors:
         return resolve_weights(self.weights)
 
     def _yolo_path_matches(self) -> bool:
-        from lwface_desktop.core.yolo.checkpoint import ModelError
-
         try:
             return self._yolo.weights == self._resolve()
         except ModelError:

@@ -3,3 +3,7 @@
 
 class UserError(Exception):
     """Something the user can fix (a wrong file, a missing model); str(error) is the message."""
+
+
+class ModelError(UserError):
+    """A model file could not be found or used."""

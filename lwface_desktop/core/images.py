@@ -156,6 +156,14 @@ def _too_large(name: str, width: int, height: int, max_pixels: int) -> str:
             f"the largest supported photo has {max_pixels // 1_000_000} megapixels.")
 
 
+def unused_path(folder: Path, stem: str, suffix: str) -> Path:
+    """folder/stem.suffix, or stem-2, stem-3… if taken: never the name of an existing file."""
+    candidate, n = folder / f"{stem}{suffix}", 2
+    while candidate.exists():
+        candidate, n = folder / f"{stem}-{n}{suffix}", n + 1
+    return candidate
+
+
 def save_image(image: np.ndarray, path: str | Path) -> None:
     """Write an HxWx3 uint8 RGB array as JPEG or PNG, chosen by the file's extension."""
     path = Path(path)

@@ -82,10 +82,6 @@ class FrameSource:
             return None
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # the only BGR -> RGB in the app
 
-    def skip(self) -> bool:
-        """Move past one frame without decoding it (cheap); False at the end."""
-        return self._capture.grab()
-
     def release(self) -> None:
         self._capture.release()
 
@@ -168,7 +164,11 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
     Decoding runs one frame ahead and drawing/encoding one behind, in their own threads,
     so the detector is rarely kept waiting. on_frame(index, detections) runs in order.
     """
-    writer = _open_writer(output, source) if output else None
+    try:
+        writer = _open_writer(output, source) if output else None
+    except BaseException:
+        source.release()
+        raise
     decoded: queue.Queue = queue.Queue(maxsize=4)
     finished: queue.Queue = queue.Queue(maxsize=4)
     stop = stop or threading.Event()

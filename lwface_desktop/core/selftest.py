@@ -14,21 +14,25 @@ def settings_dir() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "lwface"
 
 
-def run_checks() -> list[tuple[bool, str]]:
-    """(passed, sentence) for the model, the face cascade and the settings folder."""
-    return [_check_model(), _check_cascade(), _check_settings()]
+def run_checks(model: str | Path | None = None) -> list[tuple[bool, str]]:
+    """(passed, sentence) for the model (explicit, else the usual search), the face cascade
+    and the settings folder."""
+    return [_check_model(model), _check_cascade(), _check_settings()]
 
 
-def _check_model() -> tuple[bool, str]:
+def _check_model(model: str | Path | None) -> tuple[bool, str]:
     from lwface_desktop.core import weights
 
     try:
-        path = weights.resolve_weights()
+        path = weights.resolve_weights(model)
+        official = weights.OFFICIAL.get(path.stem)
+        digest = weights.sha256(path) if official else None
     except UserError as e:
         return False, str(e)
-    official = weights.OFFICIAL.get(path.stem)
+    except OSError as e:
+        return False, f"The model file cannot be read: {e.strerror or e}."
     if official is not None:
-        if weights.sha256(path) != official:
+        if digest != official:
             return False, (f"The model {path} is damaged (its SHA-256 is not the official {path.stem}'s). "
                            "Reinstall lwface-desktop or download it again.")
         return True, f"The {path.stem} model is intact (SHA-256 {official[:12]}…): {path}"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lwface_desktop.core.resources import resource_path
-from lwface_desktop.core.yolo.checkpoint import ModelError
+from lwface_desktop.core.errors import ModelError
 
 DEFAULT_MODEL = "yolov5n"
 RELEASE_URL = "https://github.com/ultralytics/yolov5/releases/download/v7.0/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from lwface_desktop.core.detection import summary_text
 from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.images import unused_path
 from lwface_desktop.gui.camera_worker import CameraWorker
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
@@ -20,6 +22,7 @@ from lwface_desktop.gui.styles import ERROR_STYLE, INFO_STYLE
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
 STOP_WAIT_MS = 1500
+PROBE_WAIT_S = 3.0
 
 
 def find_cameras(indices: range = range(4)) -> list[int]:
@@ -108,9 +111,16 @@ class CameraTab(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.stats)
         self._apply_options()
-        self._probe = Job(find_cameras)  # the attribute keeps its signals alive
+        self._probe_done = threading.Event()  # a worker must not open a camera the probe holds
+        self._probe = Job(self._find_cameras)  # the attribute keeps its signals alive
         self._probe.signals.finished.connect(self._add_cameras)
         QThreadPool.globalInstance().start(self._probe)
+
+    def _find_cameras(self) -> list[int]:
+        try:
+            return find_cameras()
+        finally:
+            self._probe_done.set()
 
     # --- sources -------------------------------------------------------------------------
     def set_source(self, source: int | str) -> None:
@@ -179,10 +189,12 @@ class CameraTab(QWidget):
             self._set_running(False)
             return
         self.message.hide()
+        self._probe_done.wait(PROBE_WAIT_S)
         self.worker = worker = CameraWorker(source, self.detectors, self._options())
         worker.opened.connect(lambda name: self.status.emit(f"Live: {name}"))
         worker.frame_ready.connect(self._on_frame)
         worker.failed.connect(self._show_error)
+        worker.notice.connect(self._show_error)
         worker.ended.connect(lambda text: self._show_message(text, error=False))
         worker.finished.connect(lambda: self._on_finished(worker))
         self._set_running(True)
@@ -256,11 +268,12 @@ class CameraTab(QWidget):
             return None
         pictures = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
                         or Path.home()) / "lwface-desktop"
-        pictures.mkdir(parents=True, exist_ok=True)
-        stem = f"snapshot-{datetime.now():%Y%m%d-%H%M%S}"
-        path, n = pictures / f"{stem}.jpg", 2
-        while path.exists():
-            path, n = pictures / f"{stem}-{n}.jpg", n + 1
+        try:
+            pictures.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self._show_error(f"Could not create {pictures} for the snapshot: {e.strerror or e}.")
+            return None
+        path = unused_path(pictures, f"snapshot-{datetime.now():%Y%m%d-%H%M%S}", ".jpg")
         if not self.last_frame.save(str(path), "JPG", 92):
             self._show_error(f"Could not save the snapshot in {pictures}.")
             return None

@@ -26,6 +26,7 @@ class CameraWorker(QThread):
     frame_ready = Signal(object, object, object)  # QImage, list[Detection], stats dict
     failed = Signal(str)                        # a message for the user
     ended = Signal(str)                         # a video file came to its end
+    notice = Signal(str)                        # a problem that does not stop the camera
 
     def __init__(self, source: int | str, detectors: Detectors, options: dict, parent=None):
         super().__init__(parent)
@@ -86,9 +87,12 @@ class CameraWorker(QThread):
                 continue
             if self.options is not options:  # settings changed in the GUI
                 options = self.options
-                classes = model.class_ids(["person"]) if options.get("people_only") else None
-                detector = model.with_options(img_size=options["img_size"], conf=options["conf"],
-                                              classes=classes)
+                try:
+                    classes = model.class_ids(["person"]) if options.get("people_only") else None
+                    detector = model.with_options(img_size=options["img_size"], conf=options["conf"],
+                                                  classes=classes)
+                except ValueError as e:  # "People only" on a model without people, 320 on a P6 model
+                    self.notice.emit(f"This model cannot do that ({e}); the previous settings stay.")
             annotated, detections, timings = process_frame(frame.image, detector)
             start = time.perf_counter()
             image = rgb_to_qimage(annotated)

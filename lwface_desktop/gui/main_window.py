@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThreadPool
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
-from lwface_desktop.core.images import JPEG_SUFFIXES
+from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
+from lwface_desktop.gui.jobs import Job
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTER = "JPEG image (*.jpg);;PNG image (*.png)"
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         folder = Path(self._last_folder())
-        suggested = _unused_name(folder, f"{result.path.stem}-faces", ".jpg")
+        suggested = unused_path(folder, f"{result.path.stem}-{result.label}s", ".jpg")
         path, _ = QFileDialog.getSaveFileName(self, "Save annotated image", str(suggested), SAVE_FILTER)
         if path:
             if not Path(path).suffix:
@@ -104,16 +105,25 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def load_model(self, path: str | Path) -> None:
-        """Use this YOLOv5 file for Objects from now on (remembered), and show what it finds."""
-        self.detectors.weights = str(path)
+        """Load this YOLOv5 file in the background; once it works, Objects use it (remembered)."""
+        previous, self.detectors.weights = self.detectors.weights, str(path)
+        self._model_job = job = Job(lambda: self.detectors.get("yolov5"))  # kept until it reports
+        job.signals.finished.connect(lambda model: self._on_model_loaded(Path(path), model))
+        job.signals.errored.connect(lambda message: self._on_model_failed(previous, message))
+        self.statusBar().showMessage(f"Loading {Path(path).name}…")
+        QThreadPool.globalInstance().start(job)
+
+    def _on_model_loaded(self, path: Path, model) -> None:
         self.settings.setValue("model/weights", str(path))
         changed = self.image_tab.kind() != "yolov5"
         self.image_tab.set_kind("yolov5")  # a change of detector re-runs detection by itself
-        if not self.image_tab.has_photo():
-            self.image_tab.warm_up()  # load it now: a bad file is reported at once
-        elif not changed:
+        if self.image_tab.has_photo() and not changed:
             self.image_tab.rerun()
-        self.statusBar().showMessage(f"Model {Path(path).name} selected for Objects (YOLOv5)")
+        self.statusBar().showMessage(f"Model {path.name} loaded: {len(model.names)} classes")
+
+    def _on_model_failed(self, previous: str | None, message: str) -> None:
+        self.detectors.weights = previous  # keep using the model that worked
+        self.image_tab.show_error(message)
 
     def _last_folder(self) -> str:
         default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
@@ -151,11 +161,3 @@ class MainWindow(QMainWindow):
                           f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos, offline, "
                           "with scikit-image's frontal-face cascade, and people and 79 other kinds "
                           "of objects with YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
-
-
-def _unused_name(folder: Path, stem: str, suffix: str) -> Path:
-    """folder/stem.suffix, or stem-2, stem-3… if taken: a suggestion never points at an existing file."""
-    candidate, n = folder / f"{stem}{suffix}", 2
-    while candidate.exists():
-        candidate, n = folder / f"{stem}-{n}{suffix}", n + 1
-    return candidate

@@ -187,3 +187,19 @@ def _open_files_of(pid: int) -> set[str]:
     except OSError:
         pass
     return found
+
+
+def test_people_only_on_a_model_without_people_is_a_notice_not_a_stop(qtbot, camera, clip, tmp_path):
+    from tests.checkpoints import architecture_of, random_network, save_checkpoint
+
+    fruit = tmp_path / "fruit.pt"
+    architecture = architecture_of(nc=3)
+    save_checkpoint(random_network(architecture, [8, 16, 32]), fruit, architecture,
+                    ["apple", "banana", "cherry"], [8, 16, 32])
+    camera.detectors.weights = str(fruit)
+    camera.set_source(str(clip))
+    camera.start()
+    qtbot.waitUntil(lambda: camera.last_frame is not None, timeout=TIMEOUT)
+    camera.class_choice.setCurrentIndex(1)  # people only
+    qtbot.waitUntil(camera.message.isVisible, timeout=TIMEOUT)
+    assert "unknown class person" in camera.message.text() and camera.is_running()

@@ -159,12 +159,28 @@ def test_objects_detector_loads_the_model_in_the_background(qtbot, window, photo
 
 
 def test_a_bad_model_file_is_reported_and_the_app_goes_on(qtbot, window, photos, bad_files):
+    from PySide6.QtCore import QSettings
+
     tab = window.image_tab
     window.open_path(photos["astronaut"])
     wait_until_idle(qtbot, window)
     window.load_model(bad_files["notes.jpg"])
     qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
     assert "notes.jpg is not a PyTorch model file" in tab.message.text()
-    assert "still astronaut.jpg" in tab.message.text()
-    tab.set_kind("cascade")
+    # Refused: the faces on the photo stay, and the bad file is neither used nor remembered.
+    assert tab.kind() == "cascade" and tab.result.path == photos["astronaut"]
+    assert window.detectors.weights is None and QSettings().value("model/weights") is None
+    window.open_path(photos["astronaut"])
     qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
+
+
+@needs_weights
+def test_a_good_model_file_is_used_and_remembered(qtbot, window, photos):
+    from PySide6.QtCore import QSettings
+
+    window.open_path(photos["camera"])
+    wait_until_idle(qtbot, window)
+    window.load_model(WEIGHTS)
+    qtbot.waitUntil(lambda: "× person" in status(window), timeout=TIMEOUT)
+    assert window.image_tab.kind() == "yolov5"
+    assert QSettings().value("model/weights") == str(WEIGHTS)

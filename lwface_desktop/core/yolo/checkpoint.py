@@ -20,11 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lwface_desktop.core.errors import UserError
-
-
-class ModelError(UserError):
-    """A model file could not be used; str(error) is the message to show the user."""
+from lwface_desktop.core.errors import ModelError
 
 
 class _Holder(nn.Module):
@@ -84,10 +80,12 @@ def _from_raw(raw: object, name: str) -> Checkpoint:
     architecture = getattr(module, "yaml", None)
     if not isinstance(module, _Holder) or not isinstance(architecture, dict) or "head" not in architecture:
         raise ModelError(f"{name} is not a YOLOv5 detection checkpoint (no YOLOv5 model inside).")
-    names = module.names
+    names, stride = getattr(module, "names", None), getattr(module, "stride", None)
     if isinstance(names, dict):
         names = [names[i] for i in sorted(names)]
-    strides = [int(s) for s in module.stride.tolist()]
+    if not isinstance(names, (list, tuple)) or not isinstance(stride, torch.Tensor):
+        raise ModelError(f"{name} is not a complete YOLOv5 checkpoint (no class names or strides).")
+    strides = [int(s) for s in stride.tolist()]
     state = {k: v.float() for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
     return Checkpoint(architecture, [str(n) for n in names], strides, state)
 

@@ -125,7 +125,6 @@ class Detect(nn.Module):
 
     def __init__(self, nc: int, anchors: list[list[float]], ch: list[int], strides: list[int]):
         super().__init__()
-        self.nc = nc
         self.no = nc + 5
         self.nl = len(anchors)
         self.na = len(anchors[0]) // 2
@@ -142,22 +141,24 @@ class Detect(nn.Module):
             x = self.m[i](x)
             batch, _, ny, nx = x.shape
             # (b, na*no, ny, nx) -> (b, na, ny, nx, no), then sigmoid and decode.
-            p = x.view(batch, self.na, self.no, ny, nx).permute(0, 1, 3, 4, 2).sigmoid()
-            grid, anchor_grid = self._grid(i, nx, ny, p.dtype)
+            # Decoded in float32 even under bf16 autocast: bf16 would round a box edge near
+            # 600 px to the nearest 4 px.
+            p = x.view(batch, self.na, self.no, ny, nx).permute(0, 1, 3, 4, 2).float().sigmoid()
+            grid, anchor_grid = self._grid(i, nx, ny)
             xy = (p[..., :2] * 2 - 0.5 + grid) * self.strides[i]
             wh = (p[..., 2:4] * 2) ** 2 * anchor_grid
             out.append(torch.cat((xy, wh, p[..., 4:]), -1).view(batch, -1, self.no))
         return torch.cat(out, 1)
 
-    def _grid(self, level: int, nx: int, ny: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        # Built once per input size and precision, then reused: the camera sends one size.
-        key = (level, nx, ny, dtype)
+    def _grid(self, level: int, nx: int, ny: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # Built once per input size, then reused: the camera sends one size.
+        key = (level, nx, ny)
         if key not in self._grids:
             ys, xs = torch.meshgrid(torch.arange(ny, dtype=torch.float32),
                                     torch.arange(nx, dtype=torch.float32), indexing="ij")
             grid = torch.stack((xs, ys), -1).view(1, 1, ny, nx, 2)
             anchor_grid = (self.anchors[level] * self.strides[level]).view(1, self.na, 1, 1, 2)
-            self._grids[key] = (grid.to(dtype), anchor_grid.to(dtype))
+            self._grids[key] = (grid, anchor_grid)
         return self._grids[key]
 
 
