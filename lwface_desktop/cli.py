@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 from lwface_desktop import __version__
+from lwface_desktop.core.detectors import KINDS
 
 COMMANDS = ("gui", "detect", "bench", "video", "weights")
-DETECTORS = ("cascade", "yolov5")  # the keys of core.detectors.KINDS
+DETECTORS = tuple(KINDS)  # cascade, yolov5
 
 
 def build_parser() -> argparse.ArgumentParser:

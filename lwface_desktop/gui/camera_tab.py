@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 from lwface_desktop.core.detection import summary_text
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.images import unused_path
+from lwface_desktop.gui.banner import Banner
 from lwface_desktop.gui.camera_worker import CameraWorker
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
-from lwface_desktop.gui.styles import ERROR_STYLE, INFO_STYLE
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
@@ -90,9 +90,7 @@ class CameraTab(QWidget):
         self.view.painted.connect(self._on_painted)
         self.stats = QLabel("")
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = Banner()
 
         source_row = QHBoxLayout()
         for widget in (QLabel("Source:"), self.source_choice):
@@ -284,7 +282,5 @@ class CameraTab(QWidget):
         self._show_message(text, error=True)
 
     def _show_message(self, text: str, error: bool) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else INFO_STYLE)
-        self.message.setText(text)
-        self.message.show()
+        self.message.show_message(text, error)
         self.status.emit(text)

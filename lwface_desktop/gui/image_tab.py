@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, Q
 from lwface_desktop.core.detection import Detection, summary_text
 from lwface_desktop.core.detectors import KINDS, Detectors
 from lwface_desktop.core.images import ImageError, save_image
+from lwface_desktop.gui.banner import Banner
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
-from lwface_desktop.gui.styles import ERROR_STYLE
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
@@ -37,8 +37,8 @@ def analyse_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> P
     """Decode, detect and annotate one photo. Runs on a pool thread: no widgets here."""
     import cv2
 
-    from lwface_desktop.core.annotate import annotate
     from lwface_desktop.core.images import read_jpeg
+    from lwface_desktop.core.pipeline import process_frame
 
     start = time.perf_counter()
     image = read_jpeg(path)
@@ -47,8 +47,7 @@ def analyse_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> P
     start += time.perf_counter() - loading  # a one-off model load is not this photo's time
     if kind == "yolov5":
         detector = detector.with_options(conf=conf)  # the shared model keeps its own settings
-    detections = detector.detect(image)
-    annotated = annotate(image, detections)
+    annotated, detections, _ = process_frame(image, detector)
     seconds = time.perf_counter() - start
     height, width = annotated.shape[:2]
     shrink = VIEW_MAX_SIDE / max(height, width)
@@ -103,10 +102,7 @@ class ImageTab(QWidget):
         self.busy_label = QLabel()
         self._set_busy(None)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
+        self.message = Banner()
 
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
 
@@ -181,8 +177,7 @@ class ImageTab(QWidget):
         return True
 
     def show_error(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.show()
+        self.message.show_message(text)
         self.status.emit(text)
 
     def _on_detector_changed(self) -> None:
