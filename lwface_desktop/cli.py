@@ -74,8 +74,10 @@ def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) 
     yolo.add_argument("--iou", type=float, default=0.45, help="NMS overlap threshold (default 0.45)")
     yolo.add_argument("--max-det", type=int, default=300, help="at most this many boxes per image")
     yolo.add_argument("--classes", metavar="NAMES", help="only these classes, e.g. person,car")
-    yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                      help="auto: bf16 where this CPU runs it faster, else fp32")
+    # Photos default to fp32, which gives the official detections; video to bf16 where faster.
+    yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto" if yolo_only else "fp32",
+                      help="auto: bf16 where this CPU runs it faster, else fp32 (default: "
+                           f"{'auto' if yolo_only else 'fp32, which gives the official detections'})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,14 +120,16 @@ def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
 
         return default_face_cascade()
     from lwface_desktop.core.weights import resolve_weights
-    from lwface_desktop.core.yolo.detector import YoloDetector
+    from lwface_desktop.core.yolo.detector import MAX_DETECTIONS, MAX_IMG_SIZE, MIN_CONF, YoloDetector
 
-    if args.img_size < 32 or args.img_size % 32:
-        parser.error(f"--img-size must be a multiple of 32, got {args.img_size}")
-    if not (0 <= args.conf <= 1 and 0 <= args.iou <= 1):
-        parser.error("--conf and --iou must be between 0 and 1")
-    if args.max_det < 1:
-        parser.error("--max-det must be at least 1")
+    if not 32 <= args.img_size <= MAX_IMG_SIZE or args.img_size % 32:
+        parser.error(f"--img-size must be a multiple of 32 from 32 to {MAX_IMG_SIZE}, got {args.img_size}")
+    if not MIN_CONF <= args.conf <= 1:
+        parser.error(f"--conf must be between {MIN_CONF} and 1, got {args.conf}")
+    if not 0 <= args.iou <= 1:
+        parser.error(f"--iou must be between 0 and 1, got {args.iou}")
+    if not 1 <= args.max_det <= MAX_DETECTIONS:
+        parser.error(f"--max-det must be between 1 and {MAX_DETECTIONS}, got {args.max_det}")
     try:
         detector = YoloDetector(resolve_weights(args.weights), img_size=args.img_size, conf=args.conf,
                                 iou=args.iou, max_detections=args.max_det, precision=args.precision)
@@ -161,9 +165,9 @@ def _output_paths(inputs: list[str], output: str | None, suffix: str) -> dict[st
 
 
 def _detect(args: argparse.Namespace, detector) -> int:
-    from lwface_desktop.core.annotate import annotate
     from lwface_desktop.core.detection import count_text
-    from lwface_desktop.core.images import ImageError, open_photo, save_image
+    from lwface_desktop.core.images import ImageError, save_image
+    from lwface_desktop.core.pipeline import analyse_photo
 
     outputs = _output_paths(args.images, args.output, "faces" if args.detector == "cascade" else "objects")
     inputs = {Path(p).resolve() for p in args.images}
@@ -173,23 +177,20 @@ def _detect(args: argparse.Namespace, detector) -> int:
         try:
             if target is not None and target.resolve() in inputs:
                 raise ImageError(f"will not overwrite the input photo {target.name}; choose another --output")
-            start = time.perf_counter()
-            # Annotating needs every pixel; detecting needs only the detector's working size.
-            photo = open_photo(image_path, min_side=None if target else detector.work_side)
-            decoded = time.perf_counter()
-            detections = detector.detect_photo(photo)
-            detected = time.perf_counter()
-            timing = {"decode": _ms(decoded - start), "detect": _ms(detected - decoded)}
+            result = analyse_photo(image_path, detector, view_max_side=None, draw=target is not None)
+            timing = {"decode": _ms(result.timing["decode"]), "detect": _ms(result.timing["detect"])}
             if target is not None:
-                save_image(annotate(photo.pixels, detections), target)
-                timing["save"] = _ms(time.perf_counter() - detected)
-            timing["total"] = _ms(time.perf_counter() - start)
+                start = time.perf_counter()
+                save_image(result.annotated, target)
+                timing["save"] = _ms(result.timing["draw"] + time.perf_counter() - start)
+            timing["total"] = round(sum(timing.values()), 1)
         except ImageError as e:
             failed = True
             _report_error(args.json, image_path, str(e))
             continue
+        detections = result.detections
         if args.json:
-            print(json.dumps({"image": image_path, "width": photo.width, "height": photo.height,
+            print(json.dumps({"image": image_path, "width": result.width, "height": result.height,
                               "detector": args.detector,
                               "detections": [d.to_json() for d in detections],
                               "timing_ms": timing}), flush=True)
@@ -217,7 +218,7 @@ def _bench(args: argparse.Namespace, detector) -> int:
     try:
         for run in range(args.runs + 1):
             start = time.perf_counter()
-            photo = open_photo(args.image, min_side=detector.work_side)
+            photo = open_photo(args.image, min_side=detector.decode_side)
             decoded = time.perf_counter()
             if args.detector == "yolov5":
                 detections, timing = detector.detect_timed(photo.pixels)

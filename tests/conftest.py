@@ -16,11 +16,27 @@ from benchmarks.photos import write_photos
 # The official yolov5n.pt and the official implementation's detections live outside the repo.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference" / "yolov5n_detections.json"
+JPEG_REFERENCE = SHARED / "reference" / "yolov5n_jpeg_detections.json"
 WEIGHTS = Path(os.environ.get("LWFACE_TEST_WEIGHTS", SHARED / "models" / "yolov5n.pt"))
 needs_weights = pytest.mark.skipif(
     not WEIGHTS.is_file() or not REFERENCE.is_file(),
     reason=f"the official yolov5n.pt and its reference detections are not at {WEIGHTS} / {REFERENCE} "
            "(set LWFACE_TEST_WEIGHTS; `make test` passes ../shared/models/yolov5n.pt)")
+
+
+COCO_NAMES = ["person"] + [f"class{i}" for i in range(1, 80)]
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory) -> Path:
+    """A yolov5n-shaped checkpoint with random weights, in the official format: the camera,
+    pipeline and CLI mechanics run on it without ../shared. Its detections mean nothing."""
+    from tests.checkpoints import architecture_of, random_network, save_checkpoint
+
+    path = tmp_path_factory.mktemp("models") / "random-yolov5n.pt"
+    architecture = architecture_of(len(COCO_NAMES))
+    save_checkpoint(random_network(architecture, [8, 16, 32]), path, architecture, COCO_NAMES, [8, 16, 32])
+    return path
 
 
 @pytest.fixture(scope="session")

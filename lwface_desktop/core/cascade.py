@@ -97,6 +97,7 @@ class FaceCascade(Detector):
         from skimage.feature import Cascade
 
         self.work_side = work_side
+        self.decode_side = work_side  # it scans a copy this size: a reduced decode is as good
         self.min_hits = min_hits
         self._cascade = Cascade(lbp_frontal_face_cascade_filename())
         self._lock = threading.Lock()  # the Cython cascade is not documented as reentrant

@@ -56,10 +56,12 @@ def summary_text(detections: list[Detection], label: str) -> str:
 
 class Detector:
     """What every detector offers: detect() on an RGB array, and detect_photo() on a
-    Photo that may be a reduced decode (images.open_photo) of at least work_side pixels."""
+    Photo that may be a reduced decode (images.open_photo) of at least decode_side pixels."""
 
-    label: str        # what one detection is called in a count ("face", "object")
-    work_side: int    # the long side the detector looks at; finer detail is not used
+    label: str                # what one detection is called in a count ("face", "object")
+    # The long side a photo must be decoded at for this detector's results to hold;
+    # None: the full-resolution decode (a reduced JPEG decode would change them).
+    decode_side: int | None = None
 
     def detect(self, image) -> list[Detection]:
         raise NotImplementedError

@@ -1,10 +1,12 @@
-"""Frames in, annotated frames out: the code the camera tab and the `video` command share.
+"""The two pipelines the GUI and the CLI share: photos, and frames.
 
-FrameSource wraps cv2.VideoCapture (a camera index, a video file or a stream URL) and is the
+analyse_photo() is the one photo pipeline (decode, detect, draw) behind the Open image tab,
+`detect` and `bench`. FrameSource wraps cv2.VideoCapture (a camera index, a video file or a stream URL) and is the
 one place BGR becomes RGB. LatestFrame is the camera tab's hand-over: a slot that always
 holds only the newest frame, so a slow detector drops stale frames instead of queueing them.
-process_frame() detects and draws one frame; run_video() runs every frame of a source through
-it with decoding and writing in threads beside the detector.
+process_frame() detects and draws one frame; capture_latest() keeps the slot filled for the
+live tab; run_video() runs every frame of a source through the detector with decoding and
+writing in threads beside it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from lwface_desktop.core.annotate import annotate
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
+from lwface_desktop.core.images import open_photo
 
 # A missing camera is our message to the user, not two lines of OpenCV warnings on stderr.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -148,6 +151,56 @@ def process_frame(frame: np.ndarray, detector: Detector) -> tuple[np.ndarray, li
     return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}
 
 
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    """One photo's result. Boxes are in full-resolution pixels of the upright photo;
+    annotated is the photo with its boxes, scaled to at most view_max_side (None if not drawn)."""
+
+    path: Path
+    width: int
+    height: int
+    detections: list[Detection]
+    label: str                        # what one detection is called: "face", "object"
+    annotated: np.ndarray | None      # HxWx3 uint8 RGB
+    timing: dict[str, float]          # seconds: decode, detect, draw
+
+
+def analyse_photo(path: str | Path, detector: Detector, view_max_side: int | None = None,
+                  draw: bool = True) -> PhotoAnalysis:
+    """Decode, detect and (if draw) annotate one JPEG: the pipeline of the Open image tab and
+    of `detect`/`bench`. view_max_side=None draws on the full-resolution photo.
+
+    The photo is decoded at the smallest JPEG scale that serves both the detector
+    (Detector.decode_side: YOLOv5 needs the full decode to give the official detections)
+    and the view; the view is then scaled down with INTER_AREA.
+    """
+    path = Path(path)
+    start = time.perf_counter()
+    needed = detector.decode_side
+    if needed is not None and draw:
+        needed = None if view_max_side is None else max(needed, view_max_side)
+    photo = open_photo(path, min_side=needed)
+    decoded = time.perf_counter()
+    detections = detector.detect_photo(photo)
+    detected = time.perf_counter()
+    annotated = None
+    if draw:
+        annotated, shrink = photo.pixels, 1.0
+        if view_max_side is not None and max(annotated.shape[:2]) > view_max_side:
+            shrink = view_max_side / max(annotated.shape[:2])
+            size = (max(1, round(annotated.shape[1] * shrink)), max(1, round(annotated.shape[0] * shrink)))
+            annotated = cv2.resize(annotated, size, interpolation=cv2.INTER_AREA)
+        scale = photo.scale * shrink  # full-resolution pixels -> drawn pixels
+        annotated = annotate(annotated, [d.scaled(scale) for d in detections])
+    timing = {"decode": decoded - start, "detect": detected - decoded, "draw": time.perf_counter() - detected}
+    return PhotoAnalysis(path, photo.width, photo.height, detections, detector.label, annotated, timing)
+
+
+def annotate_photo(path: str | Path, detections: list[Detection]) -> np.ndarray:
+    """The full-resolution photo with these detections drawn: what a save writes."""
+    return annotate(open_photo(path).pixels, detections)
+
+
 @dataclass
 class VideoStats:
     frames: int = 0
@@ -230,15 +283,32 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
     return stats
 
 
-def _frames(source: FrameSource, stop: threading.Event) -> Iterator[Frame]:
+def _frames(source: FrameSource, stop: threading.Event, real_time: bool = False) -> Iterator[Frame]:
+    """Frames until the source ends or stop is set; real_time paces a file at its frame rate."""
+    interval = 1.0 / source.fps if real_time and not source.is_live else 0.0
+    due = time.perf_counter()
     index = 0
     while not stop.is_set():
+        if interval:
+            if stop.wait(max(0.0, due - time.perf_counter())):
+                return
+            due += interval
         t = time.perf_counter()
         image = source.read()
         if image is None:
             return
         yield Frame(index, image, time.perf_counter() - t)
         index += 1
+
+
+def capture_latest(source: FrameSource, slot: LatestFrame, stop: threading.Event) -> None:
+    """The live tab's reader thread: frames into the slot until stopped or the source ends.
+    Files play in real time, like a camera."""
+    for frame in _frames(source, stop, real_time=True):
+        slot.put(frame)
+    if not stop.is_set():
+        slot.end(f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
+                 if source.is_live else None)
 
 
 def _drain(q: queue.Queue) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QThread, Signal
 
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.pipeline import Frame, FrameSource, LatestFrame, process_frame
+from lwface_desktop.core.pipeline import FrameSource, LatestFrame, capture_latest, process_frame
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class CameraWorker(QThread):
             model = self.detectors.get("yolov5")  # built once, reused by every start
             source = FrameSource(self.source)
             self.opened.emit(source.name)
-            capture = threading.Thread(target=_capture, args=(source, slot, stop_capture),
+            capture = threading.Thread(target=capture_latest, args=(source, slot, stop_capture),
                                        name="camera-capture", daemon=True)
             capture.start()
             self._loop(model, source, slot)
@@ -106,22 +106,3 @@ class CameraWorker(QThread):
             self._consumed.clear()
             self.frame_ready.emit(image, detections, stats)
 
-
-def _capture(source: FrameSource, slot: LatestFrame, stop: threading.Event) -> None:
-    """Read frames into the slot until stopped or the source ends. Files play in real time."""
-    interval = 0.0 if source.is_live else 1.0 / source.fps
-    due = time.perf_counter()
-    index = 0
-    while not stop.is_set():
-        if interval:
-            if stop.wait(max(0.0, due - time.perf_counter())):
-                return
-            due += interval
-        start = time.perf_counter()
-        image = source.read()
-        if image is None:
-            slot.end(f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
-                     if source.is_live else None)
-            return
-        slot.put(Frame(index, image, time.perf_counter() - start))
-        index += 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
@@ -15,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, Q
 from lwface_desktop.core.detection import Detection, summary_text
 from lwface_desktop.core.detectors import KINDS, Detectors
 from lwface_desktop.core.images import ImageError, save_image
+from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo, annotate_photo
 from lwface_desktop.gui.banner import Banner
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.jobs import Job
@@ -25,35 +24,33 @@ VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize 
 
 @dataclass(frozen=True)
 class PhotoResult:
-    path: Path
-    annotated: np.ndarray  # full resolution, what Save writes
-    view_image: QImage     # at most VIEW_MAX_SIDE, what the view shows
-    detections: list[Detection]
-    label: str             # what one detection is called: "face" or "object"
-    seconds: float
+    analysis: PhotoAnalysis  # boxes in full-resolution pixels; annotated is the view copy
+    view_image: QImage       # analysis.annotated as the view shows it
+    seconds: float           # decode + detect + draw, without a one-off model load
+
+    @property
+    def path(self) -> Path:
+        return self.analysis.path
+
+    @property
+    def label(self) -> str:
+        return self.analysis.label
+
+    @property
+    def detections(self) -> list[Detection]:
+        return self.analysis.detections
 
 
-def analyse_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> PhotoResult:
-    """Decode, detect and annotate one photo. Runs on a pool thread: no widgets here."""
-    import cv2
-
-    from lwface_desktop.core.images import read_jpeg
-    from lwface_desktop.core.pipeline import process_frame
-
-    start = time.perf_counter()
-    image = read_jpeg(path)
-    loading = time.perf_counter()
+def find_in_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> PhotoResult:
+    """The photo pipeline with the tab's settings. Runs on a pool thread: no widgets here."""
     detector = detectors.get(kind)  # loads the model the first time
-    start += time.perf_counter() - loading  # a one-off model load is not this photo's time
     if kind == "yolov5":
-        detector = detector.with_options(conf=conf)  # the shared model keeps its own settings
-    annotated, detections, _ = process_frame(image, detector)
-    seconds = time.perf_counter() - start
-    height, width = annotated.shape[:2]
-    shrink = VIEW_MAX_SIDE / max(height, width)
-    view = annotated if shrink >= 1 else cv2.resize(
-        annotated, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA)
-    return PhotoResult(path, annotated, rgb_to_qimage(view), detections, detector.label, seconds)
+        from lwface_desktop.core.yolo.detector import PHOTO_PRECISION
+
+        # The shared model keeps its own settings (the live camera's precision among them).
+        detector = detector.with_options(conf=conf, precision=PHOTO_PRECISION)
+    analysis = analyse_photo(path, detector, VIEW_MAX_SIDE)
+    return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), sum(analysis.timing.values()))
 
 
 class ImageTab(QWidget):
@@ -137,7 +134,7 @@ class ImageTab(QWidget):
         path, kind, conf = self._path, self.kind(), self.conf.value()
         self._request += 1
         request = self._request
-        job = Job(lambda: analyse_photo(path, self.detectors, kind, conf))
+        job = Job(lambda: find_in_photo(path, self.detectors, kind, conf))
         job.signals.finished.connect(lambda result: self._on_found(request, result))
         job.signals.errored.connect(lambda message: self._on_failed(request, message))
         self._jobs[request] = job
@@ -169,7 +166,7 @@ class ImageTab(QWidget):
         try:
             if path.resolve() == self.result.path.resolve():
                 raise ImageError(f"{path.name} is the original photo; choose a new name so it is kept.")
-            save_image(self.result.annotated, path)
+            save_image(annotate_photo(self.result.path, self.result.detections), path)
         except ImageError as e:
             self.show_error(str(e))
             return False
