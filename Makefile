@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' lwface_desktop/__init
 ARCHIVE := dist/lwface-desktop-$(VERSION)-linux-x86_64.tar.gz
 PACKAGE_STAMP := $(VENV)/.installed-pyinstaller
 
-.PHONY: help install system-deps run test bench screenshot weights package package-test clean
+.PHONY: help install system-deps run test lint bench screenshot weights package package-test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,10 @@ run: install ## set up and open the app
 
 test: install ## set up and run the whole test suite headless
 	QT_QPA_PLATFORM=offscreen LWFACE_TEST_WEIGHTS=$(WEIGHTS) $(BIN)/python -m pytest
+
+lint: install ## ruff on everything, mypy on core/
+	$(BIN)/ruff check lwface_desktop tests benchmarks
+	$(BIN)/mypy
 
 bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 and 320, its variants
 	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
