@@ -15,9 +15,14 @@ from lwface_desktop.core.yolo.checkpoint import ModelError, load_checkpoint
 from lwface_desktop.core.yolo.detector import YoloDetector
 from lwface_desktop.core.yolo.model import YoloV5
 from lwface_desktop.core.yolo.processing import letterbox
-from tests.checkpoints import architecture_of, p6_architecture_of, random_network, save_checkpoint
+from tests.checkpoints import (
+    architecture_of,
+    p6_architecture_of,
+    random_network,
+    save_checkpoint,
+    v5_architecture_of,
+)
 from tests.conftest import REFERENCE, WEIGHTS, iou, needs_weights
-
 
 
 def reference_cases():
@@ -47,7 +52,7 @@ def test_matches_the_official_implementation(detectors, precision, photo, size, 
     detector.img_size = size
     found = detector.detect(photo_array(photo))
     assert [d.label for d in found] == [e["label"] for e in expected]  # same classes, no extras
-    for det, ref in zip(found, expected):
+    for det, ref in zip(found, expected, strict=True):
         assert iou(det.box, ref["box_xyxy"]) >= 0.9
         assert abs(det.score - ref["score"]) <= 0.03
 
@@ -144,6 +149,40 @@ def test_p6_checkpoint_has_four_output_levels(tmp_path):
     assert out.shape == (1, 3 * (32 * 32 + 16 * 16 + 8 * 8 + 4 * 4), 85)
     with pytest.raises(ValueError, match="multiple of 64"):
         detector.img_size = 352
+
+
+def test_v5_checkpoint_with_focus_spp_and_an_anchor_grid(tmp_path):
+    """v5.0 files: a Focus stem, the parallel SPP, and Detect's anchor_grid buffer (derived from
+    the anchors, so not needed) in the state dict."""
+    architecture = v5_architecture_of(nc=80)
+    network = random_network(architecture, [8, 16, 32])
+    saved = random_network(architecture, [8, 16, 32])
+    saved.load_state_dict(network.state_dict())
+    saved.model[-1].register_buffer("anchor_grid", torch.ones(3, 1, 3, 1, 1, 2))
+    path = tmp_path / "yolov5s-v5.0.pt"
+    save_checkpoint(saved, path, architecture, [f"class{i}" for i in range(80)], [8, 16, 32])
+    assert any(key.endswith("anchor_grid") for key in torch.load(path, weights_only=False)["model"].state_dict())
+    detector = YoloDetector(path, img_size=320, precision="fp32")
+    batch = torch.rand(1, 3, 320, 320)
+    with torch.inference_mode():
+        expected = network.half().float()(batch)
+        got = detector.network(batch.contiguous(memory_format=torch.channels_last))
+    assert got.shape == (1, 3 * (40 * 40 + 20 * 20 + 10 * 10), 85)
+    assert torch.allclose(got[..., 4:], expected[..., 4:], atol=2e-3)
+
+
+def test_model_problems_are_never_reported_as_a_wrong_input_size(tmp_path):
+    """The CLI reports a ValueError from the constructor as a wrong --img-size: a bad model file
+    must be a ModelError (not a ValueError), an impossible size a ValueError."""
+    architecture = p6_architecture_of(nc=80)
+    path = tmp_path / "yolov5n6.pt"
+    save_checkpoint(random_network(architecture, [8, 16, 32, 64]), path, architecture,
+                    [f"class{i}" for i in range(80)], [8, 16, 32])  # the strides of a P5 model
+    with pytest.raises(ModelError) as caught:
+        YoloDetector(path, img_size=640, precision="fp32")
+    assert not isinstance(caught.value, ValueError)
+    assert str(caught.value) == ("yolov5n6.pt is not a usable YOLOv5 model: its strides (8, 16, 32) do not match "
+                                 "its architecture, whose outputs are at strides 8, 16, 32, 64.")
 
 
 class _RunsCode:

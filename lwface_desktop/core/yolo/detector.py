@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from lwface_desktop.core.detection import Detection, Detector
-from lwface_desktop.core.yolo.checkpoint import ModelError, load_checkpoint
-from lwface_desktop.core.yolo.model import UnsupportedArchitecture, YoloV5
-from lwface_desktop.core.yolo.processing import letterbox, postprocess, to_tensor
+from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, load_checkpoint
+from lwface_desktop.core.yolo.model import ArchitectureError, YoloV5
+from lwface_desktop.core.yolo.processing import PAD_GREY, letterbox, postprocess, to_tensor
 
 PRECISIONS = ("auto", "fp32", "bf16")
 # Photos run in fp32: there it gives the official detections on all 12 reference JPEGs
@@ -41,29 +41,60 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2 - 1)
 
 
+def build_network(checkpoint: Checkpoint, name: str) -> YoloV5:
+    """The checkpoint's network, BatchNorm folded, ready for inference; run once on a blank image
+    and its output checked, so that a model that cannot detect is refused here (ModelError naming
+    the file `name`), not on the first photo."""
+    try:
+        network = YoloV5(checkpoint.architecture, checkpoint.strides, batch_norm=checkpoint.batch_norm)
+        network.load_state_dict(checkpoint.state)
+    except MemoryError:
+        raise ModelError(f"{name} is too large to load in the memory available.") from None
+    except (ArchitectureError, RuntimeError) as e:  # load_checkpoint checked both: a guard
+        raise ModelError(f"{name} is not a usable YOLOv5 model: {_reason(e)}.") from None
+    # Fold BatchNorm, freeze, and use channels-last memory: about 30% faster on CPUs.
+    network = network.fuse().eval().requires_grad_(False).to(memory_format=torch.channels_last)
+    _check_forward(network, name)
+    return network
+
+
+def _check_forward(network: YoloV5, name: str) -> None:
+    """One pass on a small grey image (twice the largest stride): the output must have the
+    planned shape, (1, boxes, 5 + classes), and be finite."""
+    plan = network.plan
+    size = 2 * max(plan.strides)
+    blank = torch.full((1, 3, size, size), PAD_GREY / 255).contiguous(memory_format=torch.channels_last)
+    try:
+        with torch.inference_mode():
+            out = network(blank)
+    except Exception as e:  # whatever a broken network raises: the file is at fault, not the caller
+        raise ModelError(f"{name} is not a usable YOLOv5 model: it fails on a test image ({_reason(e)}).") from None
+    if tuple(out.shape) != (1, plan.outputs(size, size), plan.nc + 5):
+        raise ModelError(f"{name} is not a usable YOLOv5 model: its output on a test image has the wrong shape.")
+    if not bool(torch.isfinite(out).all()):
+        raise ModelError(f"{name} is not a usable YOLOv5 model: its output on a test image is not finite "
+                         "(its weights are damaged).")
+
+
+def _reason(error: Exception) -> str:
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    line = "".join(c for c in line if c.isprintable() and c not in "<>").rstrip(".")
+    return line if len(line) <= 160 else line[:160] + "…"
+
+
 class YoloDetector(Detector):
     """YOLOv5 on the CPU. Thread-safe: one object can serve every frame from any thread."""
 
     def __init__(self, weights: str | Path, img_size: int = 640, conf: float = 0.25, iou: float = 0.45,
                  max_detections: int = 300, classes: set[int] | None = None, precision: str = "auto",
                  threads: int | None = None):
-        checkpoint = load_checkpoint(weights)
-        try:
-            # Checkpoints saved after fusing have biased convolutions and no BatchNorm.
-            fused = not any(key.endswith(".bn.running_mean") for key in checkpoint.state)
-            network = YoloV5(checkpoint.architecture, checkpoint.strides, batch_norm=not fused)
-            network.load_state_dict(checkpoint.state)
-        except UnsupportedArchitecture as e:
-            raise ModelError(f"{Path(weights).name} uses a layer type ('{e}') that lwface-desktop "
-                             "does not support; only YOLOv5 detection models are.") from None
-        except (RuntimeError, KeyError, TypeError, ValueError, IndexError) as e:
-            raise ModelError(f"{Path(weights).name} does not match its own architecture: "
-                             f"{str(e).splitlines()[0]}") from None
+        """ModelError (never ValueError) for anything wrong with the model file; ValueError only
+        for this call's own arguments (an img_size the model cannot take, an unknown precision)."""
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
+        checkpoint = load_checkpoint(weights)
         torch.set_num_threads(threads or default_threads())
-        # Fold BatchNorm, freeze, and use channels-last memory: about 30% faster on CPUs.
-        self.network = network.fuse().eval().requires_grad_(False).to(memory_format=torch.channels_last)
+        self.network = build_network(checkpoint, Path(weights).name)
         self.names = checkpoint.names
         self.stride = max(checkpoint.strides)
         self.weights = Path(weights)
