@@ -24,7 +24,7 @@ class Detection:
     def box(self) -> tuple[float, float, float, float]:
         return (self.x1, self.y1, self.x2, self.y2)
 
-    def scaled(self, factor: float) -> "Detection":
+    def scaled(self, factor: float) -> Detection:
         """The same detection with its box in pixels of an image factor times the size."""
         return replace(self, x1=self.x1 * factor, y1=self.y1 * factor,
                        x2=self.x2 * factor, y2=self.y2 * factor)

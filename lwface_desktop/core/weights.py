@@ -15,8 +15,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from lwface_desktop.core.resources import resource_path
 from lwface_desktop.core.errors import ModelError
+from lwface_desktop.core.resources import resource_path
 
 DEFAULT_MODEL = "yolov5n"
 RELEASE_URL = "https://github.com/ultralytics/yolov5/releases/download/v7.0/"

@@ -25,8 +25,9 @@ import torch
 from lwface_desktop.core import selftest
 from lwface_desktop.core.errors import ModelError
 from lwface_desktop.core.yolo import checkpoint as loader
+from lwface_desktop.core.yolo.architecture import MAX_WEIGHTS, plan_architecture
 from lwface_desktop.core.yolo.detector import YoloDetector
-from lwface_desktop.core.yolo.model import MAX_WEIGHTS, YoloV5, plan_architecture
+from lwface_desktop.core.yolo.model import YoloV5
 from tests.checkpoints import (
     _official_class,
     architecture_of,

@@ -12,7 +12,7 @@ before anything big is allocated:
 3. torch's weights_only unpickler, with every layer class (YOLOv5's and torch.nn's) mapped to
    _Stored, which keeps attributes and cannot be called: nothing of the file runs, and no layer
    is ever built from the file's own arguments;
-4. the contents: the architecture (model.plan_architecture: bounded, and consistent with the
+4. the contents: the architecture (architecture.plan_architecture: bounded, and consistent with the
    strides), the class names, then the weights: plain floating-point CPU tensors backed by data
    really in the file, with exactly the names and shapes the architecture needs, finite.
 
@@ -35,7 +35,8 @@ from typing import Any, TypeGuard
 import torch
 
 from lwface_desktop.core.errors import ModelError
-from lwface_desktop.core.yolo.model import MAX_STRIDE, MIN_STRIDE, ArchitectureError, YoloV5, plan_architecture
+from lwface_desktop.core.yolo.architecture import MAX_STRIDE, MIN_STRIDE, ArchitectureError, plan_architecture
+from lwface_desktop.core.yolo.model import YoloV5
 
 # The archive's contents, uncompressed. yolov5x6, the largest official model, is 270 MB
 # (float16) and yolov5x 170 MB; 512 MB leaves room for custom models while bounding what

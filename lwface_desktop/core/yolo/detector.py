@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from lwface_desktop.core.detection import Detection, Detector
+from lwface_desktop.core.yolo.architecture import ArchitectureError
 from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, load_checkpoint
-from lwface_desktop.core.yolo.model import ArchitectureError, YoloV5
+from lwface_desktop.core.yolo.model import YoloV5
 from lwface_desktop.core.yolo.processing import PAD_GREY, letterbox, postprocess, to_tensor
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -114,7 +115,7 @@ class YoloDetector(Detector):
             raise ValueError(f"the input size must be a multiple of {self.stride} up to {MAX_IMG_SIZE}, got {size}")
         self._img_size = size
 
-    def with_options(self, **options) -> "YoloDetector":
+    def with_options(self, **options) -> YoloDetector:
         """A detector that shares this one's network and lock but has its own settings
         (img_size, conf, iou, max_detections, classes, precision): one model, several users."""
         other = copy.copy(self)

@@ -25,7 +25,8 @@ def letterbox(image: np.ndarray, size: int, stride: int = 32) -> tuple[np.ndarra
     to the next multiple of stride, the padding split evenly (the odd pixel right/bottom)."""
     height, width = image.shape[:2]
     scale = min(size / height, size / width)
-    new_w, new_h = round(width * scale), round(height * scale)
+    # At least 1 pixel: a 1 x 5000 photo would otherwise round to a 0-pixel side.
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
     if (new_w, new_h) != (width, height):
         image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     pad_w, pad_h = -new_w % stride, -new_h % stride
@@ -93,4 +94,4 @@ def postprocess(raw: torch.Tensor, fit: Letterbox, image_size: tuple[int, int], 
     boxes[:, [0, 2]] = ((boxes[:, [0, 2]] - fit.left) / fit.scale).clamp(0, image_size[0])
     boxes[:, [1, 3]] = ((boxes[:, [1, 3]] - fit.top) / fit.scale).clamp(0, image_size[1])
     return [(box, score, label) for box, score, label in
-            zip(boxes.tolist(), scores[kept].tolist(), labels[kept].tolist())]
+            zip(boxes.tolist(), scores[kept].tolist(), labels[kept].tolist(), strict=True)]
