@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     _detector_options(detect)
     detect.add_argument("--json", action="store_true", help="one JSON object per line per image")
     detect.add_argument("--output", metavar="PATH",
-                        help="write the annotated image (a file for one input, a folder for several)")
+                        help="write the annotated image (a file for one input, a folder for several; "
+                             "in a folder, names already taken are never reused)")
+    detect.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --output file (never an input)")
     detect.add_argument("images", nargs="+", metavar="IMAGE")
 
     bench = commands.add_parser("bench", help="time decoding and detection; prints one JSON line")
@@ -50,7 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     _detector_options(video, yolo_only=True)
     video.add_argument("source", metavar="SOURCE", help="a camera index (0), a video file or a URL")
     video.add_argument("--output", metavar="OUT.mp4", help="annotated video (.mp4, .avi, .mkv, .webm)")
-    video.add_argument("--jsonl", metavar="DETS.jsonl", help='one JSON line per frame: {"frame": i, "detections": [...]}')
+    video.add_argument("--jsonl", metavar="DETS.jsonl",
+                       help='one JSON line per frame: {"frame": i, "detections": [...]}')
+    video.add_argument("--overwrite", action="store_true",
+                       help="replace existing --output and --jsonl files (never the input)")
 
     weights = commands.add_parser("weights", help="list or download YOLOv5 model files")
     actions = weights.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -88,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from lwface_desktop.core.errors import UserError
 
+    if args.command in ("detect", "bench", "video"):
+        _tolerant_stdout()
     try:
         if args.command == "detect":
             return _detect(args, _make_detector(args, parser))
         if args.command == "bench":
             return _bench(args, _make_detector(args, parser))
         if args.command == "video":
+            _check_video_paths(args)  # before the model loads: a refusal is instant
             return _video(args, _make_detector(args, parser))
         if args.command == "weights":
             return _weights(args)
@@ -112,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"lwface-desktop: unexpected error: {e}", file=sys.stderr)
         return 1
+
+
+def _tolerant_stdout() -> None:
+    """File names that are not valid text (bytes from another system) print as escapes
+    instead of failing the whole command."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # absent if stdout was replaced
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError):
+            reconfigure(errors="backslashreplace")
 
 
 def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
@@ -143,50 +163,90 @@ def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
     return detector
 
 
-def _output_paths(inputs: list[str], output: str | None, suffix: str) -> dict[str, Path]:
-    """Where each input's annotated image goes."""
-    if output is None:
-        return {}
-    out = Path(output)
-    if len(inputs) == 1 and not out.is_dir():
-        return {inputs[0]: out}
-    if out.exists() and not out.is_dir():
-        raise SystemExit(f"lwface-desktop: --output {output} must be a folder when there are several images")
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for image in inputs:
-        target = out / f"{Path(image).stem}-{suffix}.jpg"
-        n = 2
-        while target in paths.values():  # two inputs with one name in different folders
-            target = out / f"{Path(image).stem}-{suffix}-{n}.jpg"
-            n += 1
-        paths[image] = target
-    return paths
+class _Outputs:
+    """Where each input's annotated image goes: one file for one input, else a folder in which
+    each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
+
+    def __init__(self, inputs: list[str], output: str | None, suffix: str, overwrite: bool):
+        self.inputs, self.suffix, self.overwrite = inputs, suffix, overwrite
+        self.file: Path | None = None
+        self.folder: Path | None = None
+        if output is None:
+            return
+        out = Path(output)
+        if len(inputs) == 1 and not out.is_dir() and not output.endswith(("/", os.sep)):
+            self.file = out
+        elif out.exists() and not out.is_dir():
+            raise SystemExit(f"lwface-desktop: --output {output} must be a folder when there are several images")
+        else:
+            self.folder = out
+
+    @property
+    def wanted(self) -> bool:
+        return self.file is not None or self.folder is not None
+
+    def check(self) -> None:
+        """OutputError, before any work, if the output file is an input or exists (without
+        --overwrite), or the output folder cannot be made."""
+        from lwface_desktop.core.outputs import OutputError, check_outputs
+
+        if self.file is not None:
+            check_outputs([self.file], self.inputs)
+            if not self.overwrite and os.path.lexists(self.file):
+                raise OutputError(f"{self.file} already exists; add --overwrite to replace it, "
+                                  "or choose another name.")
+        elif self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"The output folder {self.folder} cannot be made: {e.strerror or e}.") from None
+
+    def save(self, image_path: str, annotated) -> Path:
+        from lwface_desktop.core.images import save_image, unused_path
+        from lwface_desktop.core.outputs import check_outputs
+
+        if self.file is not None:
+            save_image(annotated, self.file, overwrite=self.overwrite)
+            return self.file
+        assert self.folder is not None  # wanted: a file or a folder
+        target = unused_path(self.folder, f"{Path(image_path).stem}-{self.suffix}", ".jpg")
+        check_outputs([target], self.inputs)
+        save_image(annotated, target, overwrite=False)  # refused if the name was taken meanwhile
+        return target
 
 
 def _detect(args: argparse.Namespace, detector) -> int:
     from lwface_desktop.core.detection import count_text
-    from lwface_desktop.core.images import ImageError, save_image
+    from lwface_desktop.core.errors import UserError
     from lwface_desktop.core.pipeline import analyse_photo
 
-    outputs = _output_paths(args.images, args.output, "faces" if args.detector == "cascade" else "objects")
-    inputs = {Path(p).resolve() for p in args.images}
+    outputs = _Outputs(args.images, args.output, "faces" if args.detector == "cascade" else "objects",
+                       args.overwrite)
     failed = False
     for image_path in args.images:
-        target = outputs.get(image_path)
+        target = None
         try:
-            if target is not None and target.resolve() in inputs:
-                raise ImageError(f"will not overwrite the input photo {target.name}; choose another --output")
-            result = analyse_photo(image_path, detector, view_max_side=None, draw=target is not None)
+            outputs.check()
+            result = analyse_photo(image_path, detector, view_max_side=None, draw=outputs.wanted)
             timing = {"decode": _ms(result.timing["decode"]), "detect": _ms(result.timing["detect"])}
-            if target is not None:
+            if outputs.wanted:
                 start = time.perf_counter()
-                save_image(result.annotated, target)
+                target = outputs.save(image_path, result.annotated)
                 timing["save"] = _ms(result.timing["draw"] + time.perf_counter() - start)
             timing["total"] = round(sum(timing.values()), 1)
-        except ImageError as e:
+        except UserError as e:
             failed = True
             _report_error(args.json, image_path, str(e))
+            continue
+        except MemoryError:
+            failed = True
+            _report_error(args.json, image_path, f"{Path(image_path).name} needs more memory than is free.")
+            continue
+        except Exception as e:  # a bug of ours: said for this image, and the others go on
+            if os.environ.get("LWFACE_DEBUG"):
+                raise
+            failed = True
+            _report_error(args.json, image_path, f"unexpected error: {e}")
             continue
         detections = result.detections
         if args.json:
@@ -243,37 +303,104 @@ def _bench(args: argparse.Namespace, detector) -> int:
 
 
 def _video(args: argparse.Namespace, detector) -> int:
-    """Every frame through the detector; annotated video and/or JSON lines out; a summary line."""
-    from lwface_desktop.core.errors import UserError
+    """Every frame through the detector; annotated video and/or JSON lines out; a summary line.
+
+    Both outputs are written under temporary names and renamed into place when complete.
+    SIGTERM or Ctrl+C stops it cleanly: the frames so far are finished into playable files,
+    the summary is printed, and the exit status is 128 + the signal number. A second
+    signal stops at once and leaves no output at all.
+    """
+    from lwface_desktop.core.outputs import OutputError, writing
     from lwface_desktop.core.pipeline import FrameSource, run_video
 
-    if args.output and Path(args.output).resolve() == Path(args.source).resolve():
-        raise SystemExit("lwface-desktop: --output must not be the input video")
-    with contextlib.ExitStack() as closing:
-        try:  # before the camera is taken, so a bad path leaves nothing open
-            lines = closing.enter_context(open(args.jsonl, "w")) if args.jsonl else None
-        except OSError as e:
-            raise UserError(f"Cannot write {args.jsonl}: {e.strerror or e}.") from None
-        source = FrameSource(args.source)  # run_video releases it
-        total = source.frame_count
-        bar = _progress_bar(source.name)
-        start = time.perf_counter()
+    _check_video_paths(args)  # again: a file may have appeared while the model loaded
+    stop = threading.Event()
+    signals: list[int] = []  # the signals received, in order
+    try:
+        with _stopping_on_signals(stop, signals), contextlib.ExitStack() as closing:
+            lines = None
+            if args.jsonl:  # before the camera is taken, so a bad path leaves nothing open
+                lines = closing.enter_context(open(closing.enter_context(writing(args.jsonl, args.overwrite)), "w"))
+            frames = FrameSource(args.source)  # run_video releases it
+            total = frames.frame_count
+            bar = _progress_bar(frames.name)
+            start = time.perf_counter()
 
-        def on_frame(index: int, detections) -> None:
-            if lines:
-                lines.write(json.dumps({"frame": index, "detections": [d.to_json() for d in detections]}) + "\n")
-            if index % 5 == 0 or index + 1 == total:
-                bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
+            def on_frame(index: int, detections) -> None:
+                if lines:
+                    try:
+                        lines.write(json.dumps({"frame": index, "detections": [d.to_json() for d in detections]})
+                                    + "\n")
+                    except OSError as e:  # said as the JSON lines' problem, not the video's
+                        raise OutputError(f"Could not write {args.jsonl}: {e.strerror or e}.") from None
+                if index % 5 == 0 or index + 1 == total:
+                    bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
 
-        stats = run_video(source, detector, args.output, on_frame)
+            stats = run_video(frames, detector, args.output, on_frame, stop=stop, overwrite=args.overwrite)
+            if stats.frames == 0:
+                raise _StoppedBeforeAnyFrame(stats)  # no empty JSON lines file left behind
+    except _StoppedBeforeAnyFrame as e:
+        stats = e.stats
+    except KeyboardInterrupt:  # a second signal: stopped at once, nothing written
+        print(file=sys.stderr)
+        return 128 + signals[0] if signals else 130
     print(file=sys.stderr)
     overhead = stats.seconds / stats.detector_seconds - 1 if stats.detector_seconds else 0.0
-    print(json.dumps({"source": args.source, "frames": stats.frames, "seconds": round(stats.seconds, 3),
-                      "fps": round(stats.fps, 2), "img_size": detector.img_size, "precision": detector.precision,
-                      "detector_ms_per_frame": _ms(stats.detector_seconds / max(stats.frames, 1)),
-                      "pipeline_overhead_pct": round(overhead * 100, 1),
-                      "output": args.output, "jsonl": args.jsonl}), flush=True)
-    return 0
+    written = stats.frames > 0
+    summary = {"source": args.source, "frames": stats.frames, "seconds": round(stats.seconds, 3),
+               "fps": round(stats.fps, 2), "img_size": detector.img_size, "precision": detector.precision,
+               "detector_ms_per_frame": _ms(stats.detector_seconds / max(stats.frames, 1)),
+               "pipeline_overhead_pct": round(overhead * 100, 1),
+               "output": args.output if written else None, "jsonl": args.jsonl if written else None}
+    if signals:
+        summary["stopped_by"] = signal.Signals(signals[0]).name
+    print(json.dumps(summary), flush=True)
+    return 128 + signals[0] if signals else 0
+
+
+def _check_video_paths(args: argparse.Namespace) -> None:
+    """SourceError if a source file is missing or not a regular file; OutputError if --output
+    or --jsonl is the source video (by identity: a hard link counts), both name one file, or
+    one exists and --overwrite is not given."""
+    from lwface_desktop.core.outputs import OutputError, check_outputs
+    from lwface_desktop.core.pipeline import check_video_file, parse_source
+
+    source = parse_source(args.source)
+    inputs = [source] if isinstance(source, str) and "://" not in source else []
+    for path in inputs:
+        check_video_file(path)
+    check_outputs([args.output, args.jsonl], inputs)
+    for output in (args.output, args.jsonl):
+        if output and not args.overwrite and os.path.lexists(output):
+            raise OutputError(f"{output} already exists; add --overwrite to replace it, or choose another name.")
+
+
+class _StoppedBeforeAnyFrame(Exception):
+    def __init__(self, stats):
+        super().__init__("stopped before the first frame")
+        self.stats = stats
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: threading.Event, received: list[int]):
+    """While inside: SIGTERM and SIGINT set stop (a second one raises KeyboardInterrupt);
+    received lists them. Only the main thread can install handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, _frame) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _self_test(weights: str | None) -> int:

@@ -75,7 +75,9 @@ def test_output_writes_annotated_file_and_never_overwrites_an_input(photos, tmp_
     assert Image.open(tmp_path / "boxed.jpg").size == (512, 512)
 
     result = run_cli("detect", "--json", "--output", photo, photo)
-    assert result.returncode == 1 and "will not overwrite" in json_lines(result.stdout)[0]["error"]
+    assert result.returncode == 1
+    assert json_lines(result.stdout)[0]["error"] == (f"{photo} is the input astronaut.jpg: writing it would "
+                                                     "destroy it. Choose another name.")
     assert photo.read_bytes() == original
 
 

@@ -1,16 +1,20 @@
 """Writing results without ever destroying anything of the user's.
 
 Every file the app writes (annotated photos, videos, JSON lines, snapshots) goes through
-writing(): it is written under a fresh temporary name beside the target and renamed into
-place only when complete, so a crash, Ctrl+C or SIGTERM leaves either the whole file or
-nothing. check_outputs() compares every output with every input by identity (samefile, so
-a hard link or a symlink to an input counts) and with each other.
+writing(): it is written under a fresh temporary name beside the target (mkstemp: never the
+name of an existing file) and renamed into place only when complete, so a crash, Ctrl+C or
+SIGTERM leaves either the whole file or nothing. Without overwrite the rename is a hard link,
+which fails if the target appeared meanwhile, so an existing file is never replaced.
+check_outputs() compares every output with every input by identity (samefile, so a hard
+link or a symlink to an input counts) and with each other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,6 +23,10 @@ from lwface_desktop.core.errors import UserError
 
 TEMP_PREFIX = ".lwface-"
 TEMP_SUFFIX = ".partial"
+_TEMP_STEM_CHARS = 40  # of the target's name in the temporary one: a 255-byte name still fits
+
+# What link() says on filesystems without hard links (FAT, exFAT, some network shares).
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
 
 
 class OutputError(UserError):
@@ -28,16 +36,16 @@ class OutputError(UserError):
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return os.path.abspath(a) == os.path.abspath(b)
+    except (OSError, ValueError):  # one does not exist (yet), a link loop, a NUL in a name:
+        return os.path.realpath(a) == os.path.realpath(b)  # compare where they would be
 
 
 def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | Path]) -> None:
     """OutputError if an output is one of the inputs (by identity) or two outputs are one file."""
-    inputs = [Path(p) for p in inputs]
+    sources = [Path(p) for p in inputs]
     seen: list[Path] = []
     for output in (Path(p) for p in outputs if p is not None):
-        for source in inputs:
+        for source in sources:
             if _same_file(output, source):
                 raise OutputError(f"{output} is the input {source.name}: writing it would destroy it. "
                                   "Choose another name.")
@@ -47,30 +55,76 @@ def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | P
         seen.append(output)
 
 
+def _folder_problem(folder: Path, name: str, e: OSError) -> str:
+    if e.errno == errno.ENOENT:
+        return f"The folder {folder} does not exist, so {name} cannot be written there."
+    if e.errno == errno.ENOTDIR:
+        return f"{folder} is not a folder, so {name} cannot be written there."
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return f"You do not have permission to write in the folder {folder}."
+    if e.errno == errno.EROFS:
+        return f"The folder {folder} is on a read-only disk."
+    if e.errno == errno.ENOSPC:
+        return f"The disk holding {folder} is full."
+    return f"Cannot write in the folder {folder}: {e.strerror or e}."
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode))
+
+
+def _put_in_place(temp: Path, target: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)  # fails if target appeared meanwhile: never replaced
+    except OSError as e:
+        if e.errno not in _NO_HARD_LINKS:
+            raise
+        # No hard links here: check, then rename. Only a file created in the instant
+        # between the two could be replaced, which no program of the user's does by chance.
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
+        os.replace(temp, target)
+
+
 @contextlib.contextmanager
 def writing(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yields a new temporary path beside target to write to; renames it onto target when the
     block ends without an error, else deletes it. Without overwrite, an existing target is
-    never replaced (OutputError), checked again atomically at the rename."""
+    never replaced (OutputError), checked again atomically at the rename. An OSError in the
+    block becomes an OutputError naming target."""
     target = Path(target)
-    if not overwrite and target.exists():
+    if target.is_dir():
+        raise OutputError(f"{target} is a folder; give the name of a file to write.")
+    if not overwrite and os.path.lexists(target):
         raise OutputError(f"{target} already exists; choose another name.")
+    if overwrite and _is_special(target):  # /dev/null, a named pipe: never replaced by a file
+        raise OutputError(f"{target} is not a regular file, so it is not replaced; choose another name.")
+    folder = target.parent
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.stem}-", suffix=TEMP_SUFFIX + target.suffix,
-                                             dir=target.parent)
+        handle, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.stem[:_TEMP_STEM_CHARS]}-",
+                                             suffix=TEMP_SUFFIX + target.suffix[:_TEMP_STEM_CHARS], dir=folder)
     except OSError as e:
-        raise OutputError(f"Cannot write in {target.parent}: {e.strerror or e}.") from None
+        raise OutputError(_folder_problem(folder, target.name, e)) from None
     os.close(handle)
     temp = Path(temp_name)
     try:
         yield temp
-        if overwrite:
-            os.replace(temp, target)
-        else:
-            os.link(temp, target)  # fails if target appeared meanwhile: never replaced
+        _put_in_place(temp, target, overwrite)
     except FileExistsError:
         raise OutputError(f"{target} already exists; choose another name.") from None
+    except IsADirectoryError:
+        raise OutputError(f"{target} is a folder; give the name of a file to write.") from None
     except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise OutputError(f"Could not write {target}: the disk is full.") from None
         raise OutputError(f"Could not write {target}: {e.strerror or e}.") from None
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)

@@ -11,6 +11,9 @@ writing in threads beside it.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import queue
 import threading
 import time
@@ -24,7 +27,8 @@ import numpy as np
 from lwface_desktop.core.annotate import annotate
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.images import open_photo
+from lwface_desktop.core.images import ImageError, open_photo, open_regular_file
+from lwface_desktop.core.outputs import writing
 
 # A missing camera is our message to the user, not two lines of OpenCV warnings on stderr.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -37,12 +41,25 @@ class SourceError(UserError):
     """A camera, file or stream that cannot be opened or stops; the message says which."""
 
 
+# 4096 x 4096 (16.8 megapixels) holds 4K UHD (3840 x 2160), DCI 4K (4096 x 2160) and 5K
+# (5120 x 2880) frames. run_video keeps about a dozen frame copies in flight (two queues of
+# 4, plus those being read, detected, drawn and encoded): 50 MB each at this bound, ~0.6 GB,
+# against 200 MB each, ~2.4 GB and more, for 8192 x 8192.
+MAX_FRAME_PIXELS = 4096 * 4096
+
+
 def parse_source(text: str | int) -> int | str:
-    """'0' -> camera 0; anything else is a file path or a URL."""
+    """'0' -> camera 0; 'file:///a/b.mp4' -> '/a/b.mp4'; anything else is a file path or a URL."""
     if isinstance(text, int):
         return text
     text = text.strip()
-    return int(text) if text.isdigit() else text
+    if text.isdigit():
+        return int(text)
+    if text.lower().startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        return unquote(urlsplit(text).path)
+    return text
 
 
 def describe_source(source: int | str) -> str:
@@ -51,18 +68,49 @@ def describe_source(source: int | str) -> str:
     return source if "://" in source else Path(source).name
 
 
+def _frame_too_large(name: str, width: int, height: int) -> str:
+    return (f"{name} has frames of {width} × {height} pixels; the largest supported video frame "
+            f"is 4096 × 4096 pixels ({MAX_FRAME_PIXELS / 1e6:.1f} megapixels).")
+
+
+def check_video_file(path: str) -> None:
+    """SourceError unless path is a regular file that can be read: a named pipe or a device
+    would block the decoder for ever, a folder or a link loop is not a video."""
+    if not os.path.lexists(path):
+        raise SourceError(f"The video file {path} was not found.")
+    try:
+        with open_regular_file(path, "video"):
+            pass
+    except ImageError as e:
+        raise SourceError(str(e)) from None
+
+
+_TO_RGB = {3: cv2.COLOR_BGR2RGB, 1: cv2.COLOR_GRAY2RGB, 4: cv2.COLOR_BGRA2RGB}  # by channels
+
+
+def _number(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
 class FrameSource:
-    """Frames from a camera, a video file or a stream, as HxWx3 uint8 RGB arrays."""
+    """Frames from a camera, a video file or a stream, as HxWx3 uint8 RGB arrays.
+
+    Frames larger than MAX_FRAME_PIXELS are refused at open (the size the capture reports)
+    and at each read: read() then returns None and error holds the message.
+    """
 
     def __init__(self, source: int | str):
         self.source = parse_source(source)
         self.name = describe_source(self.source)
         self.is_live = isinstance(self.source, int) or "://" in str(self.source)
-        if isinstance(self.source, str) and "://" not in self.source and not Path(self.source).is_file():
-            raise SourceError(f"The video file {self.source} was not found.")
+        self.error: str | None = None  # why read() stopped early, if it did
         if isinstance(self.source, str) and "://" in self.source:
             self._capture = cv2.VideoCapture(self.source, cv2.CAP_FFMPEG, [
                 cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        elif isinstance(self.source, str):
+            check_video_file(self.source)
+            # An absolute path: FFmpeg would read "name:rest" as a protocol (pipe:, concat:).
+            self._capture = cv2.VideoCapture(os.path.abspath(self.source))
         else:
             self._capture = cv2.VideoCapture(self.source)
         if not self._capture.isOpened():
@@ -71,24 +119,39 @@ class FrameSource:
                 raise SourceError(f"Camera {self.source} could not be opened: it is not connected, "
                                   "or another program is using it.")
             raise SourceError(f"{self.name} could not be opened as a video or stream.")
-        self.fps = self._capture.get(cv2.CAP_PROP_FPS) or 0.0
+        self.fps = _number(self._capture.get(cv2.CAP_PROP_FPS))
         if not 1 <= self.fps <= 240:  # cameras and streams often report 0 or nonsense
             self.fps = 30.0
-        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not self.is_live else 0
-        self.size = (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-                     int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        count = _number(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = int(count) if not self.is_live and 0 < count < 1e9 else 0
+        width = _number(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = _number(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.size = (max(0, int(min(width, 1e6))), max(0, int(min(height, 1e6))))
+        if self.size[0] * self.size[1] > MAX_FRAME_PIXELS:
+            self._capture.release()
+            raise SourceError(_frame_too_large(self.name, *self.size))
 
     def read(self) -> np.ndarray | None:
-        """The next frame in RGB, or None at the end of a file (or when a camera stops)."""
+        """The next frame in RGB, or None at the end of a file (or when a camera stops, or
+        a frame is larger than MAX_FRAME_PIXELS: then error says so)."""
+        if self.error is not None:
+            return None
         ok, frame = self._capture.read()
         if not ok or frame is None:
             return None
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # the only BGR -> RGB in the app
+        if frame.shape[0] * frame.shape[1] > MAX_FRAME_PIXELS:
+            self.error = _frame_too_large(self.name, frame.shape[1], frame.shape[0])
+            return None
+        conversion = _TO_RGB.get(frame.shape[2] if frame.ndim == 3 else 1)
+        if frame.dtype != np.uint8 or conversion is None:
+            self.error = f"{self.name} gave a frame in a format this app cannot use."
+            return None
+        return cv2.cvtColor(frame, conversion)  # the only BGR -> RGB in the app
 
     def release(self) -> None:
         self._capture.release()
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -211,22 +274,51 @@ class VideoStats:
 
 def run_video(source: FrameSource, detector: Detector, output: str | Path | None = None,
               on_frame: Callable[[int, list[Detection]], None] | None = None,
-              stop: threading.Event | None = None) -> VideoStats:
+              stop: threading.Event | None = None, overwrite: bool = False) -> VideoStats:
     """Every frame of source through detector (and into output, same size and frame rate).
 
     Decoding runs one frame ahead and drawing/encoding one behind, in their own threads,
     so the detector is rarely kept waiting. on_frame(index, detections) runs in order.
+    The video is written under a temporary name (outputs.writing) and renamed onto output
+    once complete: stop (set from a signal handler, say) ends it early with every frame so
+    far in a playable file; an error or KeyboardInterrupt leaves no file at all; an existing
+    output is replaced only with overwrite. source is always released.
+    SourceError if the source gives no frame at all (unless stopped) or a frame too large.
     """
+    stop = stop or threading.Event()
     try:
-        writer = _open_writer(output, source) if output else None
-    except BaseException:
+        with contextlib.ExitStack() as closing:
+            writer = None
+            if output:
+                _writer_codec(output)  # a bad extension is said before anything is created
+                temp = closing.enter_context(writing(output, overwrite=overwrite))
+                writer = _open_writer(temp, source, shown=output)
+            stats = _run_frames(source, detector, writer, on_frame, stop)
+            if source.error:
+                raise SourceError(source.error)
+            if stats.frames == 0:
+                if not stop.is_set():
+                    raise SourceError(f"{source.name} gave no frames: it is empty, or not a video "
+                                      "this app can decode.")
+                raise _NothingWritten
+    except _NothingWritten:
+        pass  # stopped before the first frame: no empty video left behind
+    finally:
         source.release()
-        raise
+    return stats
+
+
+class _NothingWritten(Exception):
+    """Leaves outputs.writing without renaming the temporary file into place."""
+
+
+def _run_frames(source: FrameSource, detector: Detector, writer: cv2.VideoWriter | None,
+                on_frame: Callable[[int, list[Detection]], None] | None, stop: threading.Event) -> VideoStats:
     decoded: queue.Queue = queue.Queue(maxsize=4)
     finished: queue.Queue = queue.Queue(maxsize=4)
-    stop = stop or threading.Event()
     stats = VideoStats()
     failure: list[BaseException] = []
+    size = source.size
 
     def read_all() -> None:
         try:
@@ -242,7 +334,10 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
             while (item := finished.get()) is not None:
                 frame, detections = item
                 if writer is not None:
-                    writer.write(cv2.cvtColor(annotate(frame.image, detections), cv2.COLOR_RGB2BGR))
+                    drawn = cv2.cvtColor(annotate(frame.image, detections), cv2.COLOR_RGB2BGR)
+                    if drawn.shape[1::-1] != size:  # a stream that changed size: the file keeps one
+                        drawn = cv2.resize(drawn, size, interpolation=cv2.INTER_AREA)
+                    writer.write(drawn)
                 if on_frame:
                     on_frame(frame.index, detections)
         except BaseException as e:
@@ -274,7 +369,7 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
         drawer.join()
         reader.join()
         if writer is not None:
-            writer.release()
+            writer.release()  # the file is complete (and playable) from here
         source.release()
     if failure:
         raise failure[0]
@@ -316,12 +411,20 @@ def _drain(q: queue.Queue) -> None:
         pass
 
 
-def _open_writer(output: str | Path, source: FrameSource) -> cv2.VideoWriter:
-    output = Path(output)
-    codec = WRITER_CODECS.get(output.suffix.lower())
+def _writer_codec(output: str | Path) -> str:
+    codec = WRITER_CODECS.get(Path(output).suffix.lower())
     if codec is None:
-        raise SourceError(f"{output.name}: choose a name ending in {', '.join(WRITER_CODECS)}.")
+        raise SourceError(f"{Path(output).name}: choose a name ending in {', '.join(WRITER_CODECS)}.")
+    return codec
+
+
+def _open_writer(output: str | Path, source: FrameSource, shown: str | Path | None = None) -> cv2.VideoWriter:
+    """A writer for output (a temporary name; shown is the one to name in messages)."""
+    output = Path(output)
+    codec = _writer_codec(output)
+    if source.size[0] < 1 or source.size[1] < 1:
+        raise SourceError(f"{source.name} does not say its frame size, so no video can be written from it.")
     writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*codec), source.fps, source.size)
     if not writer.isOpened():
-        raise SourceError(f"Could not write the video {output}.")
+        raise SourceError(f"Could not write the video {shown or output}.")
     return writer

@@ -81,7 +81,7 @@ def test_save_image_writes_a_readable_file(tmp_path, name):
 def test_save_image_refuses_unknown_extension_and_leaves_nothing(tmp_path):
     with pytest.raises(ImageError, match=r"\.jpg or \.png"):
         save_image(data.coffee(), tmp_path / "out.bmp")
-    with pytest.raises(ImageError, match="Could not save"):
+    with pytest.raises(ImageError, match="The folder .*no-such-folder does not exist, so out.jpg cannot be"):
         save_image(data.coffee(), tmp_path / "no-such-folder" / "out.jpg")
     assert list(tmp_path.iterdir()) == []
 
@@ -101,3 +101,61 @@ def test_reduced_decode_keeps_the_full_size_and_orientation(photos, tmp_path):
 def test_small_photos_are_decoded_whole_even_when_reduction_is_asked(photos):
     photo = open_photo(photos["astronaut"], min_side=896)
     assert photo.pixels.shape == (512, 512, 3) and photo.scale == 1.0
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_turns_the_photo_as_pillow_does(tmp_path, orientation):
+    from PIL import ImageOps
+
+    photo = data.chelsea()[:90, :120]  # not square, so a wrong turn shows in the shape
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.jpg"
+    path.write_bytes(jpeg_bytes(photo, exif=exif.tobytes()))
+    with Image.open(path) as img:
+        expected = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    decoded = open_photo(path)
+    assert np.array_equal(decoded.pixels, expected)
+    assert (decoded.height, decoded.width) == expected.shape[:2]
+
+
+def test_save_image_never_replaces_a_file_unless_asked(tmp_path):
+    from lwface_desktop.core.outputs import OutputError
+
+    path = tmp_path / "out.jpg"
+    path.write_bytes(b"the user's file")
+    with pytest.raises(OutputError, match="out.jpg already exists") as caught:
+        save_image(data.coffee(), path, overwrite=False)
+    assert isinstance(caught.value, ImageError)  # callers catching either see it
+    assert path.read_bytes() == b"the user's file"
+    save_image(data.coffee(), path)  # the default: a save the user confirmed in a dialog
+    assert Image.open(path).size == (600, 400)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jpg"]  # no temporary left
+
+
+def test_a_named_pipe_swapped_in_after_the_type_check_cannot_block(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    from lwface_desktop.core import images
+
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    regular = tmp_path / "regular.jpg"
+    regular.write_bytes(b"\xff\xd8\xff")
+    real_stat = os.stat
+    # The check sees a regular file; the open then finds the pipe.
+    monkeypatch.setattr(images.os, "stat", lambda p, *a, **k: real_stat(regular if str(p) == str(fifo) else p))
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(_error_of(read_jpeg, fifo)), daemon=True)
+    reader.start()
+    reader.join(30)  # a safety net only: a blocking open would never return
+    assert outcome == ["photo.jpg is not a regular file (a named pipe); only JPEG photo files can be opened."]
+
+
+def _error_of(function, *args):
+    try:
+        function(*args)
+    except ImageError as e:
+        return str(e)
+    return None

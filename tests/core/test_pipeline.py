@@ -68,7 +68,8 @@ def test_video_processes_every_frame_in_order_into_a_same_size_video(clip, detec
     stats = run_video(FrameSource(str(clip)), detector, out, lambda i, dets: seen.append((i, dets)))
     assert [i for i, _ in seen] == list(range(4 * CLIP_FRAMES_PER_PHOTO)) and stats.frames == len(seen)
     labels = [{d.label for d in dets} for _, dets in seen]
-    assert "person" in labels[0] and "cup" in labels[CLIP_FRAMES_PER_PHOTO] and "cat" in labels[2 * CLIP_FRAMES_PER_PHOTO]
+    assert "person" in labels[0] and "cup" in labels[CLIP_FRAMES_PER_PHOTO]
+    assert "cat" in labels[2 * CLIP_FRAMES_PER_PHOTO]
     written = cv2.VideoCapture(str(out))
     assert written.get(cv2.CAP_PROP_FRAME_COUNT) == len(seen) and written.get(cv2.CAP_PROP_FPS) == 15.0
     assert (written.get(cv2.CAP_PROP_FRAME_WIDTH), written.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 480)
@@ -106,3 +107,135 @@ def test_a_failing_detector_stops_the_pipeline_without_hanging(clip):
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(10) and str(failure[0]) == "boom"
     assert str(clip) not in open_files()
+
+
+class NoDetections:
+    """The pipeline's mechanics without a model."""
+
+    label = "object"
+    decode_side = None
+
+    def detect(self, image):
+        return []
+
+
+def temporaries(folder):
+    from lwface_desktop.core.outputs import TEMP_PREFIX
+
+    return [p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_sources_that_are_not_regular_files_are_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "camera.mp4"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.avi").mkdir()
+    loop = tmp_path / "loop.avi"
+    loop.symlink_to(loop)
+    expected = {
+        fifo: "camera.mp4 is not a regular file (a named pipe); only video files can be opened.",
+        tmp_path / "folder.avi": "folder.avi is a folder, not a video file.",
+        loop: "loop.avi is a symbolic link that leads back to itself (a link loop), so there is no file to read.",
+    }
+    for path, words in expected.items():
+        with pytest.raises(SourceError) as caught:
+            FrameSource(str(path))
+        assert str(caught.value) == words
+    with pytest.raises(SourceError, match="not a regular file \\(a character device\\)"):
+        FrameSource("/dev/zero")
+
+
+def test_file_urls_are_local_files(clip):
+    from lwface_desktop.core.pipeline import parse_source
+
+    assert parse_source(f"file://{clip}") == str(clip) and parse_source(" 2 ") == 2
+    with FrameSource(f"file://{clip}") as source:
+        assert source.size == (640, 480) and not source.is_live
+
+
+class FakeCapture:
+    """A capture whose header says 640 x 480 but whose second frame is 5000 x 4000."""
+
+    def __init__(self, *args):
+        self.frames = [np.zeros((480, 640, 3), np.uint8), np.zeros((4000, 5000, 3), np.uint8)]
+
+    def isOpened(self):
+        return True
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: 15.0, cv2.CAP_PROP_FRAME_COUNT: 2.0,
+                cv2.CAP_PROP_FRAME_WIDTH: 640.0, cv2.CAP_PROP_FRAME_HEIGHT: 480.0}.get(prop, 0.0)
+
+    def read(self):
+        return (True, self.frames.pop(0)) if self.frames else (False, None)
+
+    def release(self):
+        pass
+
+
+def test_a_frame_larger_than_the_header_said_is_refused(clip, tmp_path, monkeypatch):
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCapture)
+    source = FrameSource(str(clip))
+    assert source.read().shape == (480, 640, 3)
+    assert source.read() is None and source.read() is None
+    assert source.error == ("clip.avi has frames of 5000 × 4000 pixels; the largest supported video frame "
+                            "is 4096 × 4096 pixels (16.8 megapixels).")
+    out = tmp_path / "out.avi"
+    with pytest.raises(SourceError, match="5000 × 4000 pixels"):
+        run_video(FrameSource(str(clip)), NoDetections(), out)
+    assert not out.exists() and temporaries(tmp_path) == []
+
+
+def test_stopping_finishes_a_playable_video_of_the_frames_so_far(clip, tmp_path):
+    stop = threading.Event()
+    seen = []
+
+    def on_frame(index, detections):
+        seen.append(index)
+        if index == 5:
+            stop.set()  # what the `video` command's SIGTERM handler does
+
+    out = tmp_path / "out.avi"
+    stats = run_video(FrameSource(str(clip)), NoDetections(), out, on_frame, stop=stop)
+    assert 6 <= stats.frames == len(seen) < 4 * CLIP_FRAMES_PER_PHOTO
+    written = cv2.VideoCapture(str(out))
+    assert written.get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames and written.read()[0]
+    written.release()
+    assert temporaries(tmp_path) == [] and str(clip) not in open_files()
+
+
+def test_stopped_before_the_first_frame_writes_nothing(clip, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    stats = run_video(FrameSource(str(clip)), NoDetections(), tmp_path / "out.avi", stop=stop)
+    assert stats.frames == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_leaves_no_video_and_no_temporary(clip, tmp_path):
+    class Broken:
+        def detect(self, image):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_video(FrameSource(str(clip)), Broken(), tmp_path / "out.avi")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_output_is_replaced_only_when_asked(clip, tmp_path):
+    from lwface_desktop.core.outputs import OutputError
+
+    out = tmp_path / "out.avi"
+    out.write_bytes(b"the user's video")
+    with pytest.raises(OutputError, match="out.avi already exists"):
+        run_video(FrameSource(str(clip)), NoDetections(), out)
+    assert out.read_bytes() == b"the user's video" and str(clip) not in open_files()
+    stats = run_video(FrameSource(str(clip)), NoDetections(), out, overwrite=True)
+    assert cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames == 4 * CLIP_FRAMES_PER_PHOTO
+    assert temporaries(tmp_path) == []
+
+
+def test_a_bad_output_name_is_said_before_anything_is_written(clip, tmp_path):
+    with pytest.raises(SourceError, match=r"out.gif: choose a name ending in .mp4, .avi, .mkv, .webm"):
+        run_video(FrameSource(str(clip)), NoDetections(), tmp_path / "out.gif")
+    assert list(tmp_path.iterdir()) == [] and str(clip) not in open_files()
