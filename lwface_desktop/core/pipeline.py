@@ -401,9 +401,9 @@ def capture_latest(source: FrameSource, slot: LatestFrame, stop: threading.Event
     Files play in real time, like a camera."""
     for frame in _frames(source, stop, real_time=True):
         slot.put(frame)
-    if not stop.is_set():
-        slot.end(f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
-                 if source.is_live else None)
+    if not stop.is_set():  # an error, a camera gone, or (None) the end of a file
+        slot.end(source.error or (f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
+                                  if source.is_live else None))
 
 
 def _drain(q: queue.Queue) -> None:
