@@ -25,7 +25,8 @@ from PIL import Image
 from skimage import data
 
 from lwface_desktop.core import outputs
-from lwface_desktop.core.images import MAX_FILE_BYTES, MAX_SCANS, ImageError, read_jpeg
+from lwface_desktop.core.images import ImageError, read_jpeg
+from lwface_desktop.core.jpeg_layout import MAX_FILE_BYTES, MAX_SCANS
 from tests.conftest import jpeg_bytes, with_jpeg_size
 
 GOOD = jpeg_bytes(data.astronaut())

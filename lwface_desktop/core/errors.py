@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class ModelError(UserError):
     """A model file could not be found or used."""
+
+
+class ImageError(UserError):
+    """A photo could not be used; str(error) is the message to show the user."""

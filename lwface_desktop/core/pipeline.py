@@ -27,7 +27,8 @@ import numpy as np
 from lwface_desktop.core.annotate import annotate
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.images import ImageError, open_photo, open_regular_file
+from lwface_desktop.core.files import open_regular_file
+from lwface_desktop.core.images import open_photo
 from lwface_desktop.core.outputs import writing
 
 # A missing camera is our message to the user, not two lines of OpenCV warnings on stderr.
@@ -78,11 +79,8 @@ def check_video_file(path: str) -> None:
     would block the decoder for ever, a folder or a link loop is not a video."""
     if not os.path.lexists(path):
         raise SourceError(f"The video file {path} was not found.")
-    try:
-        with open_regular_file(path, "video"):
-            pass
-    except ImageError as e:
-        raise SourceError(str(e)) from None
+    with open_regular_file(path, "video", SourceError):
+        pass
 
 
 _TO_RGB = {3: cv2.COLOR_BGR2RGB, 1: cv2.COLOR_GRAY2RGB, 4: cv2.COLOR_BGRA2RGB}  # by channels
