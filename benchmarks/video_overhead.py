@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from benchmarks.clips import write_clip
-from lwface_desktop.core.pipeline import FrameSource, run_video
+from lwface_desktop.core.pipeline import run_video
+from lwface_desktop.core.sources import FrameSource
 from lwface_desktop.core.yolo.detector import YoloDetector
 
 

@@ -311,7 +311,8 @@ def _video(args: argparse.Namespace, detector) -> int:
     signal stops at once and leaves no output at all.
     """
     from lwface_desktop.core.outputs import OutputError, writing
-    from lwface_desktop.core.pipeline import FrameSource, run_video
+    from lwface_desktop.core.pipeline import run_video
+    from lwface_desktop.core.sources import FrameSource
 
     _check_video_paths(args)  # again: a file may have appeared while the model loaded
     stop = threading.Event()
@@ -363,7 +364,7 @@ def _check_video_paths(args: argparse.Namespace) -> None:
     or --jsonl is the source video (by identity: a hard link counts), both name one file, or
     one exists and --overwrite is not given."""
     from lwface_desktop.core.outputs import OutputError, check_outputs
-    from lwface_desktop.core.pipeline import check_video_file, parse_source
+    from lwface_desktop.core.sources import check_video_file, parse_source
 
     source = parse_source(args.source)
     inputs = [source] if isinstance(source, str) and "://" not in source else []

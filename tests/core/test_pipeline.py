@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from lwface_desktop.core.pipeline import FrameSource, LatestFrame, SourceError, process_frame, run_video
+from lwface_desktop.core.pipeline import process_frame, run_video
+from lwface_desktop.core.sources import FrameSource, LatestFrame, SourceError
 from tests.conftest import CLIP_FRAMES_PER_PHOTO, WEIGHTS, needs_weights, open_files
 
 
@@ -41,7 +42,7 @@ def test_a_file_that_is_not_a_video(tmp_path):
 
 
 def test_latest_frame_keeps_only_the_newest():
-    from lwface_desktop.core.pipeline import Frame
+    from lwface_desktop.core.sources import Frame
 
     slot = LatestFrame()
     for i in range(3):
@@ -147,7 +148,7 @@ def test_sources_that_are_not_regular_files_are_refused_without_blocking(tmp_pat
 
 
 def test_file_urls_are_local_files(clip):
-    from lwface_desktop.core.pipeline import parse_source
+    from lwface_desktop.core.sources import parse_source
 
     assert parse_source(f"file://{clip}") == str(clip) and parse_source(" 2 ") == 2
     with FrameSource(f"file://{clip}") as source:
