@@ -1,0 +1,150 @@
+"""`detect` and `bench`: photos through core.pipeline.analyse_photo, results as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+from lwface_desktop.terminal import ms, report_error
+
+
+class _Outputs:
+    """Where each input's annotated image goes: one file for one input, else a folder in which
+    each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
+
+    def __init__(self, inputs: list[str], output: str | None, suffix: str, overwrite: bool):
+        self.inputs, self.suffix, self.overwrite = inputs, suffix, overwrite
+        self.file: Path | None = None
+        self.folder: Path | None = None
+        if output is None:
+            return
+        out = Path(output)
+        if len(inputs) == 1 and not out.is_dir() and not output.endswith(("/", os.sep)):
+            self.file = out
+        elif out.exists() and not out.is_dir():
+            raise SystemExit(f"lwface-desktop: --output {output} must be a folder when there are several images")
+        else:
+            self.folder = out
+
+    @property
+    def wanted(self) -> bool:
+        return self.file is not None or self.folder is not None
+
+    def check(self) -> None:
+        """OutputError, before any work, if the output file is an input or exists (without
+        --overwrite), or the output folder cannot be made."""
+        from lwface_desktop.core.outputs import OutputError, check_outputs
+
+        if self.file is not None:
+            check_outputs([self.file], self.inputs)
+            if not self.overwrite and os.path.lexists(self.file):
+                raise OutputError(f"{self.file} already exists; add --overwrite to replace it, "
+                                  "or choose another name.")
+        elif self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"The output folder {self.folder} cannot be made: {e.strerror or e}.") from None
+
+    def save(self, image_path: str, annotated) -> Path:
+        from lwface_desktop.core.images import save_image, unused_path
+        from lwface_desktop.core.outputs import check_outputs
+
+        if self.file is not None:
+            save_image(annotated, self.file, overwrite=self.overwrite)
+            return self.file
+        assert self.folder is not None  # wanted: a file or a folder
+        target = unused_path(self.folder, f"{Path(image_path).stem}-{self.suffix}", ".jpg")
+        check_outputs([target], self.inputs)
+        save_image(annotated, target, overwrite=False)  # refused if the name was taken meanwhile
+        return target
+
+
+def detect(args: argparse.Namespace, detector) -> int:
+    from lwface_desktop.core.detection import count_text
+    from lwface_desktop.core.errors import UserError
+    from lwface_desktop.core.pipeline import analyse_photo
+
+    outputs = _Outputs(args.images, args.output, "faces" if args.detector == "cascade" else "objects",
+                       args.overwrite)
+    failed = False
+    for image_path in args.images:
+        target = None
+        try:
+            outputs.check()
+            result = analyse_photo(image_path, detector, view_max_side=None, draw=outputs.wanted)
+            timing = {"decode": ms(result.timing["decode"]), "detect": ms(result.timing["detect"])}
+            if outputs.wanted:
+                start = time.perf_counter()
+                target = outputs.save(image_path, result.annotated)
+                timing["save"] = ms(result.timing["draw"] + time.perf_counter() - start)
+            timing["total"] = round(sum(timing.values()), 1)
+        except UserError as e:
+            failed = True
+            report_error(args.json, image_path, str(e))
+            continue
+        except MemoryError:
+            failed = True
+            report_error(args.json, image_path, f"{Path(image_path).name} needs more memory than is free.")
+            continue
+        except Exception as e:  # a bug of ours: said for this image, and the others go on
+            if os.environ.get("LWFACE_DEBUG"):
+                raise
+            failed = True
+            report_error(args.json, image_path, f"unexpected error: {e}")
+            continue
+        detections = result.detections
+        if args.json:
+            print(json.dumps({"image": image_path, "width": result.width, "height": result.height,
+                              "detector": args.detector,
+                              "detections": [d.to_json() for d in detections],
+                              "timing_ms": timing}), flush=True)
+        else:
+            found = count_text(len(detections), detector.label)
+            saved = f", saved {target}" if target is not None else ""
+            print(f"{image_path}: {found} in {timing['total']:.0f} ms{saved}", flush=True)
+    return 1 if failed else 0
+
+
+def bench(args: argparse.Namespace, detector) -> int:
+    """Median milliseconds per stage over --runs runs, as `detect` does them."""
+    from lwface_desktop.core.images import ImageError, open_photo
+
+    if args.runs < 1:
+        raise SystemExit("lwface-desktop: --runs must be at least 1")
+    stages: dict[str, list[float]] = {}
+    try:
+        for run in range(args.runs + 1):
+            start = time.perf_counter()
+            photo = open_photo(args.image, min_side=detector.decode_side)
+            decoded = time.perf_counter()
+            if args.detector == "yolov5":
+                detections, timing = detector.detect_timed(photo.pixels)
+            else:
+                detections, timing = detector.detect(photo.pixels), {}
+            end = time.perf_counter()
+            if run:  # the first run warms caches and is not counted
+                for stage, seconds in {"decode": decoded - start, **timing, "detect": end - decoded,
+                                       "total": end - start}.items():
+                    stages.setdefault(stage, []).append(seconds)
+    except ImageError as e:
+        report_error(True, args.image, str(e))
+        return 1
+    result = {"image": args.image, "detector": args.detector, "runs": args.runs,
+              "width": photo.width, "height": photo.height, "detections": len(detections),
+              "median_ms": {stage: ms(statistics.median(times)) for stage, times in stages.items()}}
+    if args.detector == "yolov5":
+        result.update(img_size=detector.img_size, precision=detector.precision,
+                      threads=_torch_threads(), weights=str(detector.weights))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()

@@ -1,0 +1,29 @@
+"""What the commands print: per-image errors, a progress bar on stderr, milliseconds."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def report_error(as_json: bool, image_path: str, message: str) -> None:
+    if as_json:
+        print(json.dumps({"image": image_path, "error": message}), flush=True)
+    else:
+        print(f"{image_path}: error: {message}", file=sys.stderr, flush=True)
+
+
+def progress_bar(label: str):
+    """show(done, total, unit): a one-line bar on stderr, redrawn in place."""
+    def show(done: int, total: int, unit: str = "") -> None:
+        amount = f"{done}/{total} {unit}" if unit else f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
+        if not total:
+            amount = f"{done} {unit}" if unit else f"{done / 1e6:.1f} MB"
+        filled = done * 30 // total if total else 0
+        bar = f" [{'#' * filled}{'.' * (30 - filled)}]" if total else ""
+        print(f"\r{label}{bar} {amount}", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
