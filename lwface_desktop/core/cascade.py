@@ -134,9 +134,9 @@ class FaceCascade(Detector):
         faces = [(box, hits) for box, hits in group_windows(windows)
                  if hits >= self.min_hits and (not colour or skin_fraction(work, box) >= SKIN_MIN)]
         faces = _drop_nested(faces)
-        return [Detection(*(np.clip(box / scale, 0, [width, height, width, height])),
-                          score=hits / (hits + self.min_hits), label=self.label)
-                for box, hits in faces]
+        boxes = [np.clip(box / scale, 0, [width, height, width, height]).tolist() for box, _ in faces]
+        return [Detection(x1, y1, x2, y2, hits / (hits + self.min_hits), self.label)
+                for (x1, y1, x2, y2), (_, hits) in zip(boxes, faces, strict=True)]
 
 
 def _drop_nested(faces: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:

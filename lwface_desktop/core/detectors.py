@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lwface_desktop.core.detection import Detector
 from lwface_desktop.core.errors import ModelError
+
+if TYPE_CHECKING:  # imported when first used: torch loads only for YOLOv5
+    from lwface_desktop.core.yolo.detector import YoloDetector
 
 KINDS = {"cascade": "Faces (cascade)", "yolov5": "Objects (YOLOv5)"}
 
@@ -20,7 +24,7 @@ class Detectors:
 
     def __init__(self, weights: str | Path | None = None):
         self.weights = weights
-        self._yolo = None
+        self._yolo: YoloDetector | None = None
         self._lock = threading.Lock()
 
     def is_loaded(self, kind: str) -> bool:
@@ -46,6 +50,6 @@ class Detectors:
 
     def _yolo_path_matches(self) -> bool:
         try:
-            return self._yolo.weights == self._resolve()
+            return self._yolo is not None and self._yolo.weights == self._resolve()
         except ModelError:
             return False

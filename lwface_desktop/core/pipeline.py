@@ -247,7 +247,7 @@ def _open_writer(output: str | Path, source: FrameSource, shown: str | Path | No
     codec = _writer_codec(output)
     if source.size[0] < 1 or source.size[1] < 1:
         raise SourceError(f"{source.name} does not say its frame size, so no video can be written from it.")
-    writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*codec), source.fps, source.size)
+    writer = cv2.VideoWriter(str(output), cv2.VideoWriter.fourcc(*codec), source.fps, source.size)
     if not writer.isOpened():
         raise SourceError(f"Could not write the video {shown or output}.")
     return writer

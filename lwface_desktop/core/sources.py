@@ -155,7 +155,7 @@ class LatestFrame:
     """A one-frame slot between a producer and a slower consumer: put() replaces whatever
     is waiting (counted as dropped), take() waits for the newest. Never a backlog."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._frame: Frame | None = None
         self._ended = False
         self._error: str | None = None

@@ -54,7 +54,7 @@ def build_network(checkpoint: Checkpoint, name: str) -> YoloV5:
     except (ArchitectureError, RuntimeError) as e:  # load_checkpoint checked both: a guard
         raise ModelError(f"{name} is not a usable YOLOv5 model: {_reason(e)}.") from None
     # Fold BatchNorm, freeze, and use channels-last memory: about 30% faster on CPUs.
-    network = network.fuse().eval().requires_grad_(False).to(memory_format=torch.channels_last)
+    network = network.fuse().eval().requires_grad_(False).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     _check_forward(network, name)
     return network
 
@@ -151,7 +151,7 @@ class YoloDetector(Detector):
         inferred = time.perf_counter()
         found = postprocess(raw, fit, (image.shape[1], image.shape[0]), self.conf, self.iou,
                             self.max_detections, self.classes)
-        detections = [Detection(*box, score=score, label=self.names[label]) for box, score, label in found]
+        detections = [Detection(x1, y1, x2, y2, score, self.names[label]) for (x1, y1, x2, y2), score, label in found]
         done = time.perf_counter()
         return detections, {"preprocess": prepared - start, "inference": inferred - prepared,
                             "postprocess": done - inferred}

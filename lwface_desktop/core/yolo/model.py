@@ -37,12 +37,14 @@ class Conv(nn.Module):
         if self.bn is None:
             return
         bn, conv = self.bn, self.conv
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                          conv.padding, conv.dilation, conv.groups, bias=True)
+        mean, var = bn.running_mean, bn.running_var
+        assert mean is not None and var is not None  # BatchNorm2d tracks them by default
+        scale = bn.weight / torch.sqrt(var + bn.eps)
+        fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,  # type: ignore[arg-type]
+                          conv.stride, conv.padding, conv.dilation, conv.groups, bias=True)  # type: ignore[arg-type]
         fused.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
-        conv_bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-        fused.bias.copy_((conv_bias - bn.running_mean) * scale + bn.bias)
+        conv_bias = conv.bias if conv.bias is not None else torch.zeros_like(mean)
+        fused.bias = nn.Parameter((conv_bias - mean) * scale + bn.bias)
         self.conv, self.bn = fused, None
 
 
@@ -124,6 +126,8 @@ class Concat(nn.Module):
 
 class Detect(nn.Module):
     """One 1x1 conv per level; decodes to (batch, boxes, 5 + classes): cx, cy, w, h, obj, classes."""
+
+    anchors: torch.Tensor  # a buffer: (levels, anchors per level, 2), in units of each level's stride
 
     def __init__(self, nc: int, anchors: list[list[float]], ch: list[int], strides: list[int]):
         super().__init__()
