@@ -29,8 +29,13 @@ def main(clip: str, weights: str, seconds: float, img_size: int = 640) -> None:
     tab = window.camera_tab
     tab.size_choice.setCurrentIndex(tab.size_choice.findData(img_size))
     frames = []
+
+    def count_frames(status: str) -> None:  # the worker exists once the model is loaded and the clip open
+        if status.startswith("Live:"):
+            tab.worker.frame_ready.connect(lambda *_: frames.append(time.perf_counter()))
+
+    tab.status.connect(count_frames)
     window.start_camera(clip)
-    tab.worker.frame_ready.connect(lambda *_: frames.append(time.perf_counter()))
 
     late, memory = [], []
     last = [time.perf_counter()]

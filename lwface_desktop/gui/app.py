@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 
@@ -11,7 +13,11 @@ from PySide6.QtWidgets import QApplication
 
 from lwface_desktop import __version__
 from lwface_desktop.core.resources import resource_path
+from lwface_desktop.gui import workers
 from lwface_desktop.gui.main_window import MainWindow
+
+EXIT_WAIT_MS = 10_000  # after the window's own bounded wait: a worker stuck in a read gets this long
+log = logging.getLogger(__name__)
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -43,7 +49,15 @@ def run_gui(image: str | None = None, weights: str | None = None, source: str | 
     wake.start(200)
     wake.timeout.connect(lambda: None)
     try:
-        return app.exec()
+        status = app.exec()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not workers.await_workers(EXIT_WAIT_MS):
+        # A thread stuck in native code (a dead network stream) cannot be interrupted, and
+        # Qt aborts if a running QThread is destroyed: leave without running destructors.
+        log.warning("exiting with workers still running: %s", workers.live_workers())
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

@@ -1,33 +1,37 @@
-"""The "Live camera" tab: pick a source, Start (Space), see people boxed in real time."""
+"""The "Live camera" tab: pick a source, Start (Space), see people boxed in real time.
+
+Start never waits: it sends the model load to a job and, once the model is there (and the
+camera search is over, so the worker never opens a camera the search holds), starts a
+CameraWorker, which opens the capture and loops. Stop only asks: during the load it just
+forgets the load's result; while the worker runs it asks it to stop and shows "Stopping…"
+until the worker's finished signal, the one place that returns the toggle to Start.
+"""
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from lwface_desktop.core.detection import summary_text
+from lwface_desktop.core.detection import Detector, summary_text
 from lwface_desktop.core.detectors import Detectors
-from lwface_desktop.core.images import unused_path
-from lwface_desktop.gui.banner import Banner
+from lwface_desktop.gui import models, settings, workers
+from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker
 from lwface_desktop.gui.image_view import ImageView
-from lwface_desktop.gui.jobs import Job
+from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
-STOP_WAIT_MS = 1500
-PROBE_WAIT_S = 3.0
+IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
 
 
 def find_cameras(indices: range = range(4)) -> list[int]:
-    """Camera indices that open. Quick when there are none (< 1 ms each): runs on a pool thread."""
-    from lwface_desktop.core.pipeline import FrameSource, SourceError
+    """Camera indices that open. Quick when there are none (< 1 ms each): runs in a job."""
+    from lwface_desktop.core.sources import FrameSource, SourceError
 
     found = []
     for index in indices:
@@ -39,17 +43,29 @@ def find_cameras(indices: range = range(4)) -> list[int]:
     return found
 
 
+@dataclass(eq=False)
+class StartRequest:
+    """A Start that waits for its model (and for the camera search to end)."""
+
+    source: int | str
+    model: Detector | None = None
+
+
 class CameraTab(QWidget):
     status = Signal(str)
-    running_changed = Signal(bool)
+    running_changed = Signal(bool)   # True from Start until the toggle is back to Start
+    snapshot_saved = Signal(object)  # the new file's Path
 
     def __init__(self, detectors: Detectors, parent: QWidget | None = None):
         super().__init__(parent)
         self.detectors = detectors
         self.worker: CameraWorker | None = None
-        self._stopping: list[CameraWorker] = []  # workers asked to stop that have not ended yet
         self.last_frame: QImage | None = None
         self.video_path: str | None = None
+        self._state = IDLE
+        self._request: StartRequest | None = None  # while STARTING
+        self._probing = True                       # the camera search has not ended yet
+        self._source_chosen = False                # by the user (or --source) in this session
 
         self.source_choice = QComboBox()
         self.source_choice.setToolTip("A camera, a video file, or a network stream")
@@ -63,24 +79,20 @@ class CameraTab(QWidget):
         self.toggle = QPushButton("Start")
         self.toggle.setCheckable(True)
         self.toggle.setToolTip("Start or stop detection (Space)")
-        self.toggle.clicked.connect(lambda checked: self.start() if checked else self.stop())
+        self.toggle.clicked.connect(self._on_toggle_clicked)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_running,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self.conf = QSlider(Qt.Orientation.Horizontal)
-        self.conf.setRange(5, 95)
-        self.conf.setValue(25)
+        self.conf.setRange(round(settings.SCORE_RANGE[0] * 100), round(settings.SCORE_RANGE[1] * 100))
         self.conf.setMaximumWidth(140)
-        self.conf_label = QLabel()
+        self.conf_label = plain_label()
         self.size_choice = QComboBox()
-        self.size_choice.addItem("320 (fast)", 320)
-        self.size_choice.addItem("640 (accurate)", 640)
+        for size, title in zip(settings.CAMERA_SIZES, ("320 (fast)", "640 (accurate)"), strict=True):
+            self.size_choice.addItem(title, size)
         self.class_choice = QComboBox()
         self.class_choice.addItem("All objects", False)
         self.class_choice.addItem("People only", True)
-        for control in (self.conf.valueChanged, self.size_choice.currentIndexChanged,
-                        self.class_choice.currentIndexChanged):
-            control.connect(self._apply_options)
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the current annotated frame to your Pictures folder")
         self.snapshot_button.setEnabled(False)
@@ -88,18 +100,18 @@ class CameraTab(QWidget):
 
         self.view = ImageView("Choose a camera or a video, then press Start (Space)")
         self.view.painted.connect(self._on_painted)
-        self.stats = QLabel("")
+        self.stats = plain_label()
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = Banner()
 
         source_row = QHBoxLayout()
-        for widget in (QLabel("Source:"), self.source_choice):
+        for widget in (plain_label("Source:"), self.source_choice):
             source_row.addWidget(widget)
         source_row.addWidget(self.url, 1)
         source_row.addWidget(self.toggle)
         controls = QHBoxLayout()
-        for widget in (QLabel("Min. score"), self.conf, self.conf_label, QLabel("Input"), self.size_choice,
-                       self.class_choice, self.snapshot_button):
+        for widget in (plain_label("Min. score"), self.conf, self.conf_label, plain_label("Input"),
+                       self.size_choice, self.class_choice, self.snapshot_button):
             controls.addWidget(widget)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
@@ -108,28 +120,41 @@ class CameraTab(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.stats)
-        self._apply_options()
-        self._probe_done = threading.Event()  # a worker must not open a camera the probe holds
-        self._probe = Job(self._find_cameras)  # the attribute keeps its signals alive
-        self._probe.signals.finished.connect(self._add_cameras)
-        QThreadPool.globalInstance().start(self._probe)
 
-    def _find_cameras(self) -> list[int]:
-        try:
-            return find_cameras()
-        finally:
-            self._probe_done.set()
+        self.restore_settings()
+        for control in (self.conf.valueChanged, self.size_choice.currentIndexChanged,
+                        self.class_choice.currentIndexChanged):
+            control.connect(self._apply_options)
+        self._apply_options()
+        workers.start_job(lambda: find_cameras(), name="camera search",
+                          finished=self._on_cameras_found, done=self._on_probe_done)
+
+    # --- settings ------------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        self.conf.setValue(round(settings.load(settings.CAMERA_SCORE) * 100))
+        self.size_choice.setCurrentIndex(self.size_choice.findData(settings.load(settings.CAMERA_SIZE)))
+        self.class_choice.setCurrentIndex(self.class_choice.findData(settings.load(settings.CAMERA_PEOPLE_ONLY)))
+        video = settings.load(settings.CAMERA_VIDEO)
+        if video:  # offered again, but a camera found at start is still the first choice
+            self._set_video(video, chosen=False)
+
+    def save_settings(self) -> None:
+        options = self._options()
+        settings.store(settings.CAMERA_SCORE, options["conf"])
+        settings.store(settings.CAMERA_SIZE, options["img_size"])
+        settings.store(settings.CAMERA_PEOPLE_ONLY, options["people_only"])
 
     # --- sources -------------------------------------------------------------------------
     def set_source(self, source: int | str) -> None:
         """Select a camera index, a video file or a URL (from --source or a test)."""
+        self._source_chosen = True
         if isinstance(source, int) or str(source).isdigit():
-            self._add_cameras([int(source)])
+            self._on_cameras_found(None, [int(source)])
             self.source_choice.setCurrentIndex(self.source_choice.findData(int(source)))
         elif "://" in str(source):
             self.source_choice.setCurrentIndex(self.source_choice.findData(URL_ITEM))
             self.url.setText(str(source))
-            self.url.setEnabled(True)
+            self.url.setEnabled(self._state == IDLE)
         else:
             self._set_video(str(source))
 
@@ -141,102 +166,167 @@ class CameraTab(QWidget):
             return self.video_path
         return data
 
-    def _add_cameras(self, indices: list[int]) -> None:
+    def _on_cameras_found(self, _job, indices: list[int]) -> None:
         """Put found cameras at the top, in order; select the first if nothing else was chosen."""
         for index in sorted(indices):
             if self.source_choice.findData(index) < 0:
                 cameras = [self.source_choice.itemData(i) for i in range(self.source_choice.count())]
                 position = sum(isinstance(c, int) and c < index for c in cameras)
                 self.source_choice.insertItem(position, f"Camera {index}", index)
-        untouched = self.source_choice.currentData() == FILE_ITEM and self.video_path is None
-        if indices and untouched and not self.is_running():
+        if indices and not self._source_chosen and self._state == IDLE:
             self.source_choice.setCurrentIndex(self.source_choice.findData(min(indices)))
         if not indices and self.source_choice.findData(0) < 0:
             self.source_choice.setToolTip("No camera was found; choose a video file or a stream URL")
 
+    def _on_probe_done(self, _job) -> None:
+        self._probing = False
+        self._launch_if_ready()  # a Start pressed during the search goes on now
+
     def _on_source_activated(self) -> None:
+        self._source_chosen = True
         data = self.source_choice.currentData()
         self.url.setEnabled(data == URL_ITEM)
         if data == FILE_ITEM:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a video", "", VIDEO_FILTER)
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a video", self._video_folder(), VIDEO_FILTER)
             if path:
                 self._set_video(path)
 
-    def _set_video(self, path: str) -> None:
+    def _video_folder(self) -> str:
+        return str(Path(self.video_path).parent) if self.video_path else ""
+
+    def _set_video(self, path: str, chosen: bool = True) -> None:
         self.video_path = path
         index = self.source_choice.findData(FILE_ITEM)
         self.source_choice.setItemText(index, f"Video: {Path(path).name}")
         self.source_choice.setCurrentIndex(index)
+        if chosen:
+            self._source_chosen = True
+            settings.store(settings.CAMERA_VIDEO, path)
 
     # --- running -------------------------------------------------------------------------
+    def state(self) -> str:
+        """IDLE, STARTING (model load or camera search pending), RUNNING or STOPPING."""
+        return self._state
+
     def is_running(self) -> bool:
-        return self.worker is not None
+        """Started and not asked to stop (the toggle says Stop)."""
+        return self._state in (STARTING, RUNNING)
 
     def toggle_running(self) -> None:
         if self.is_running():
             self.stop()
-        else:
+        elif self._state == IDLE:
             self.start()
 
+    def _on_toggle_clicked(self, checked: bool) -> None:
+        if checked:
+            self.start()
+        else:
+            self.stop()
+
     def start(self) -> None:
-        if self.worker is not None:
+        """Load the model in a job; the worker starts when it is loaded. Returns at once."""
+        if self._state != IDLE:
+            self._show_state()  # a click on the toggle while stopping: keep what it shows
             return
         source = self.chosen_source()
         if source is None:
             self._show_error("Choose a camera, a video file or type a stream URL first.")
-            self._set_running(False)
+            self._show_state()
             return
         self.message.hide()
-        self._probe_done.wait(PROBE_WAIT_S)
-        self.worker = worker = CameraWorker(source, self.detectors, self._options())
-        worker.opened.connect(lambda name: self.status.emit(f"Live: {name}"))
-        worker.frame_ready.connect(self._on_frame)
-        worker.failed.connect(self._show_error)
-        worker.notice.connect(self._show_error)
-        worker.ended.connect(lambda text: self._show_message(text, error=False))
-        worker.finished.connect(lambda: self._on_finished(worker))
-        self._set_running(True)
-        loading = "" if self.detectors.is_loaded("yolov5") else " (loading the model)"
-        self.status.emit(f"Starting {source}{loading}…")
-        worker.start()
+        self._request = request = StartRequest(source)
+        self._set_state(STARTING)
+        detectors = self.detectors
+        workers.start_job(lambda: models.load(detectors, "yolov5"), name="model load", tag=request,
+                          finished=self._on_model_loaded, errored=self._on_model_failed)
+        waiting = " (loading the model)" if not detectors.is_loaded("yolov5") else ""
+        if self._probing:
+            waiting = " (looking for cameras)"
+        self.status.emit(f"Starting {request.source}{waiting}…")
 
     def stop(self) -> None:
-        """Ask the worker to stop and wait briefly; the camera is released when it ends."""
-        worker = self.worker
-        if worker is None:
-            return
-        worker.requestInterruption()
-        worker.frame_consumed()  # it may be waiting for the view
-        if not worker.wait(STOP_WAIT_MS):  # a stuck network read: let it end in the background
-            self._stopping.append(worker)
-        self._on_finished(worker)
+        """Ask to stop; returns at once. The camera is released when the worker ends."""
+        if self._state == STARTING:
+            self._request = None  # the model load goes on; its result is not used (the model is kept)
+            self._set_state(IDLE)
+            self.status.emit("Stopped.")
+        elif self._state == RUNNING:
+            self.worker.request_stop()
+            self._set_state(STOPPING)
+            self.status.emit("Stopping…")
 
     def shutdown(self) -> None:
-        """Stop and wait for every worker: before the window closes."""
+        """Before the window closes: stop without waiting (the window awaits the registry)."""
         self.stop()
-        for worker in self._stopping:
-            worker.wait()
 
-    def _on_finished(self, worker: CameraWorker) -> None:
-        if worker.isFinished():
-            if worker in self._stopping:
-                self._stopping.remove(worker)
-            worker.deleteLater()  # fifty Start/Stop clicks must not leave fifty QThreads
-        if worker is self.worker:
-            self.worker = None
-            self._set_running(False)
+    def _on_model_loaded(self, job: workers.Job, model: Detector) -> None:
+        if job.tag is self._request:
+            self._request.model = model
+            self._launch_if_ready()
 
-    def _set_running(self, running: bool) -> None:
-        self.toggle.setChecked(running)
-        self.toggle.setText("Stop" if running else "Start")
-        self.source_choice.setEnabled(not running)
-        self.url.setEnabled(not running and self.source_choice.currentData() == URL_ITEM)
-        self.running_changed.emit(running)
+    def _on_model_failed(self, job: workers.Job, message: str) -> None:
+        if job.tag is self._request:
+            self._request = None
+            self._set_state(IDLE)
+            self._show_error(message)
+
+    def _launch_if_ready(self) -> None:
+        request = self._request
+        if request is None or request.model is None or self._probing:
+            return
+        self._request = None
+        self.worker = worker = CameraWorker(request.source, request.model, self._options())
+        worker.opened.connect(self._on_opened)
+        worker.frame_ready.connect(self._on_frame)
+        worker.failed.connect(self._on_worker_message)
+        worker.notice.connect(self._on_worker_message)
+        worker.ended.connect(self._on_ended)
+        worker.finished.connect(self._on_worker_finished)
+        self._set_state(RUNNING)
+        workers.start_thread(worker)
+
+    def _on_opened(self, name: str) -> None:
+        if self.sender() is self.worker and self._state == RUNNING:
+            self.status.emit(f"Live: {name}")
+
+    def _on_worker_message(self, text: str) -> None:
+        if self._state == RUNNING:  # once Stop was pressed, a failing stream is no news
+            self._show_error(text)
+
+    def _on_ended(self, text: str) -> None:
+        if self._state == RUNNING:
+            self._show_message(text, error=False)
+
+    def _on_worker_finished(self) -> None:
+        """The one cleanup path: back to Start (the registry deletes the QThread)."""
+        if self.sender() is not self.worker:
+            return
+        stopped = self._state == STOPPING
+        self.worker = None
+        self._set_state(IDLE)
+        if stopped:
+            self.status.emit("Stopped.")
+
+    def _set_state(self, state: str) -> None:
+        was_active = self._state != IDLE
+        self._state = state
+        self._show_state()
+        if was_active != (state != IDLE):
+            self.running_changed.emit(state != IDLE)
+
+    def _show_state(self) -> None:
+        state = self._state
+        self.toggle.setChecked(state != IDLE)
+        self.toggle.setText({IDLE: "Start", STOPPING: "Stopping…"}.get(state, "Stop"))
+        self.toggle.setEnabled(state != STOPPING)
+        self.source_choice.setEnabled(state == IDLE)
+        self.url.setEnabled(state == IDLE and self.source_choice.currentData() == URL_ITEM)
 
     # --- frames --------------------------------------------------------------------------
     def _on_frame(self, image: QImage, detections, stats: dict) -> None:
-        if self.sender() is not self.worker:
-            return  # a late frame from a worker already stopped
+        if self.sender() is not self.worker or self._state != RUNNING:
+            return  # a late frame from a worker asked to stop
         self.last_frame = image
         self.snapshot_button.setEnabled(True)
         self.view.set_image(image)
@@ -260,23 +350,22 @@ class CameraTab(QWidget):
         if self.worker is not None:
             self.worker.options = self._options()  # replaced whole: the worker sees old or new
 
-    def snapshot(self) -> Path | None:
-        """Save the last annotated frame as a new JPEG in Pictures/lwface-desktop."""
-        if self.last_frame is None:
+    def snapshot(self) -> workers.Job | None:
+        """Save the last annotated frame as a new JPEG in Pictures/lwface-desktop, in a job;
+        snapshot_saved (and the status bar) says where."""
+        image = self.last_frame
+        if image is None:
             return None
-        pictures = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
-                        or Path.home()) / "lwface-desktop"
-        try:
-            pictures.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            self._show_error(f"Could not create {pictures} for the snapshot: {e.strerror or e}.")
-            return None
-        path = unused_path(pictures, f"snapshot-{datetime.now():%Y%m%d-%H%M%S}", ".jpg")
-        if not self.last_frame.save(str(path), "JPG", 92):
-            self._show_error(f"Could not save the snapshot in {pictures}.")
-            return None
+        folder = snapshot_folder()
+        return workers.start_job(lambda: save_snapshot(image, folder), name="snapshot",
+                                 finished=self._on_snapshot_saved, errored=self._on_snapshot_failed)
+
+    def _on_snapshot_saved(self, _job, path: Path) -> None:
         self.status.emit(f"Snapshot saved: {path}")
-        return path
+        self.snapshot_saved.emit(path)
+
+    def _on_snapshot_failed(self, _job, message: str) -> None:
+        self._show_error(message)
 
     def _show_error(self, text: str) -> None:
         self._show_message(text, error=True)

@@ -1,4 +1,9 @@
-"""The live camera loop: a QThread from cv2 capture to annotated QImages. Never touches widgets."""
+"""The live camera loop: a QThread from cv2 capture to annotated QImages. Never touches widgets.
+
+The model is loaded before the thread starts (a one-shot job of the camera tab): the thread
+only opens the capture, loops and releases it. Stopping is cooperative: request_stop() asks,
+and the thread's finished signal says it is over; nothing ever waits for it on the GUI thread.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
-from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.detection import Detector
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.pipeline import FrameSource, LatestFrame, capture_latest, process_frame
+from lwface_desktop.core.pipeline import capture_latest, process_frame
+from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
 log = logging.getLogger(__name__)
@@ -28,10 +34,10 @@ class CameraWorker(QThread):
     ended = Signal(str)                         # a video file came to its end
     notice = Signal(str)                        # a problem that does not stop the camera
 
-    def __init__(self, source: int | str, detectors: Detectors, options: dict, parent=None):
+    def __init__(self, source: int | str, model: Detector, options: dict, parent=None):
         super().__init__(parent)
         self.source = source
-        self.detectors = detectors
+        self.model = model          # a loaded YoloDetector, shared: the worker uses with_options() copies
         self.options = options      # img_size, conf, people_only; the GUI replaces it whole
         self._consumed = threading.Event()
         self._consumed.set()
@@ -46,18 +52,24 @@ class CameraWorker(QThread):
         """The view has shown the last frame: the next may come. Safe from any thread."""
         self._consumed.set()
 
+    def request_stop(self) -> None:
+        """Ask the loop to end (it may be waiting for the view); returns at once."""
+        self.requestInterruption()
+        self._consumed.set()
+
     def run(self) -> None:
         slot, stop_capture = LatestFrame(), threading.Event()
         self._slot = slot
         capture, source = None, None
         try:
-            model = self.detectors.get("yolov5")  # built once, reused by every start
-            source = FrameSource(self.source)
+            source = FrameSource(self.source)  # a stream may take seconds: Stop is looked at after
+            if self.isInterruptionRequested():
+                return
             self.opened.emit(source.name)
             capture = threading.Thread(target=capture_latest, args=(source, slot, stop_capture),
                                        name="camera-capture", daemon=True)
             capture.start()
-            self._loop(model, source, slot)
+            self._loop(self.model, source, slot)
         except UserError as e:
             self.failed.emit(str(e))
         except Exception as e:  # never lost on stderr, never a traceback in the user's face

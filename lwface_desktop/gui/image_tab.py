@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from lwface_desktop.core.detection import Detection, summary_text
 from lwface_desktop.core.detectors import KINDS, Detectors
-from lwface_desktop.core.images import ImageError, save_image
-from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo, annotate_photo
-from lwface_desktop.gui.banner import Banner
+from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
+from lwface_desktop.gui import models, settings, workers
+from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.image_view import ImageView
-from lwface_desktop.gui.jobs import Job
 from lwface_desktop.gui.qimage import rgb_to_qimage
+from lwface_desktop.gui.saving import save_annotated
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
 
@@ -43,7 +42,7 @@ class PhotoResult:
 
 def find_in_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> PhotoResult:
     """The photo pipeline with the tab's settings. Runs on a pool thread: no widgets here."""
-    detector = detectors.get(kind)  # loads the model the first time
+    detector = models.load(detectors, kind)  # loads the model the first time
     if kind == "yolov5":
         from lwface_desktop.core.yolo.detector import PHOTO_PRECISION
 
@@ -56,6 +55,7 @@ def find_in_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> P
 class ImageTab(QWidget):
     status = Signal(str)           # one line for the window's status bar
     result_changed = Signal(bool)  # whether there is an annotated photo to save
+    saved = Signal(object)         # the Path an annotated photo was saved to
     open_requested = Signal()
     save_requested = Signal()
 
@@ -65,7 +65,9 @@ class ImageTab(QWidget):
         self.result: PhotoResult | None = None
         self._path: Path | None = None  # the photo last asked for
         self._request = 0                # only the newest request's result is shown
-        self._jobs: dict[int, Job] = {}  # keeps each job's signals alive until it reports
+        self._detecting: set[workers.Job] = set()
+        self._saving: set[workers.Job] = set()
+        self._doing = ""                 # what the busy indicator says about detection
 
         open_button = QPushButton("Open photo…")
         open_button.setToolTip("Open a JPEG photo (Ctrl+O). You can also drop one on the window.")
@@ -81,13 +83,14 @@ class ImageTab(QWidget):
         self.detector_choice.setToolTip("Faces: scikit-image's face cascade. Objects: YOLOv5, "
                                         "people and 79 other kinds of things.")
         self.conf = QDoubleSpinBox()
-        self.conf.setRange(0.05, 0.95)
+        self.conf.setRange(*settings.SCORE_RANGE)
         self.conf.setSingleStep(0.05)
-        self.conf.setValue(0.25)
+        self.conf.setValue(settings.SCORE_DEFAULT)
         self.conf.setPrefix("min. score ")
         self.conf.setToolTip("Objects scoring below this are not shown")
         self._rerun = QTimer(self, singleShot=True, interval=300)  # one re-run after a burst of clicks
         self._rerun.timeout.connect(self.rerun)
+        self.restore_settings()
         self.detector_choice.currentIndexChanged.connect(self._on_detector_changed)
         self.conf.valueChanged.connect(self._rerun.start)
         self._on_detector_changed()
@@ -96,15 +99,15 @@ class ImageTab(QWidget):
         self.busy_bar.setRange(0, 0)  # indeterminate: detection has no meaningful percentage
         self.busy_bar.setMaximumWidth(160)
         self.busy_bar.setTextVisible(False)
-        self.busy_label = QLabel()
-        self._set_busy(None)
+        self.busy_label = plain_label()
+        self._show_busy()
 
         self.message = Banner()
 
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
 
         controls = QHBoxLayout()
-        for widget in (open_button, self.save_button, QLabel("Find:"), self.detector_choice, self.conf):
+        for widget in (open_button, self.save_button, plain_label("Find:"), self.detector_choice, self.conf):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(self.busy_label)
@@ -113,6 +116,14 @@ class ImageTab(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
+
+    def restore_settings(self) -> None:
+        self.set_kind(settings.load(settings.IMAGE_DETECTOR))
+        self.conf.setValue(settings.load(settings.IMAGE_SCORE))
+
+    def save_settings(self) -> None:
+        settings.store(settings.IMAGE_DETECTOR, self.kind())
+        settings.store(settings.IMAGE_SCORE, self.conf.value())
 
     def kind(self) -> str:
         return self.detector_choice.currentData()
@@ -131,47 +142,41 @@ class ImageTab(QWidget):
         """Detect again in the photo last asked for (after a change of detector or score)."""
         if self._path is None:
             return
-        path, kind, conf = self._path, self.kind(), self.conf.value()
+        path, kind, conf, detectors = self._path, self.kind(), self.conf.value(), self.detectors
         self._request += 1
-        request = self._request
-        job = Job(lambda: find_in_photo(path, self.detectors, kind, conf))
-        job.signals.finished.connect(lambda result: self._on_found(request, result))
-        job.signals.errored.connect(lambda message: self._on_failed(request, message))
-        self._jobs[request] = job
+        job = workers.start_job(lambda: find_in_photo(path, detectors, kind, conf), name="photo",
+                                tag=self._request, finished=self._on_found, errored=self._on_failed)
+        self._detecting.add(job)
         self.message.hide()
-        loading = not self.detectors.is_loaded(kind)
-        self._set_busy("Loading the YOLOv5 model…" if loading else "Detecting…")
+        loading = not detectors.is_loaded(kind)
+        self._doing = "Loading the YOLOv5 model…" if loading else "Detecting…"
+        self._show_busy()
         self.status.emit(f"{'Loading the model and finding' if loading else 'Finding'} "
                          f"{'faces' if kind == 'cascade' else 'objects'} in {path.name}…")
-        QThreadPool.globalInstance().start(job)
 
     def warm_up(self) -> None:
         """Load the current detector in the background so the first photo is not slower."""
-        kind = self.kind()
-        self._warm_up = Job(lambda: self.detectors.get(kind))  # the attribute keeps its signals alive
-        self._warm_up.signals.errored.connect(self.show_error)
-        QThreadPool.globalInstance().start(self._warm_up)
+        kind, detectors = self.kind(), self.detectors
+        workers.start_job(lambda: models.load(detectors, kind), name="warm-up", errored=self._on_warm_up_failed)
 
     def has_photo(self) -> bool:
         return self._path is not None
 
     def is_busy(self) -> bool:
-        return bool(self._jobs)
+        return bool(self._detecting or self._saving)
 
-    def save_to(self, path: str | Path) -> bool:
-        """Write the annotated photo to path; never onto the photo it came from."""
-        path = Path(path)
+    def save_to(self, path: str | Path) -> workers.Job | None:
+        """Write the annotated photo to path in a job; never onto the photo it came from (nor a
+        link to it). `saved` and the status bar say when it is written; a banner says why not."""
         if self.result is None:
-            return False
-        try:
-            if path.resolve() == self.result.path.resolve():
-                raise ImageError(f"{path.name} is the original photo; choose a new name so it is kept.")
-            save_image(annotate_photo(self.result.path, self.result.detections), path)
-        except ImageError as e:
-            self.show_error(str(e))
-            return False
-        self.status.emit(f"Saved {path}")
-        return True
+            return None
+        path, photo, detections = Path(path), self.result.path, self.result.detections
+        job = workers.start_job(lambda: save_annotated(photo, detections, path), name="save",
+                                finished=self._on_saved, errored=self._on_save_failed, done=self._on_save_done)
+        self._saving.add(job)
+        self._show_busy()
+        self.status.emit(f"Saving {path.name}…")
+        return job
 
     def show_error(self, text: str) -> None:
         self.message.show_message(text)
@@ -181,26 +186,46 @@ class ImageTab(QWidget):
         self.conf.setEnabled(self.kind() == "yolov5")
         self.rerun()
 
-    def _on_found(self, request: int, result: PhotoResult) -> None:
-        self._jobs.pop(request, None)
-        if request != self._request:
+    def _on_warm_up_failed(self, _job, message: str) -> None:
+        self.show_error(message)
+
+    def _on_saved(self, _job, path: Path) -> None:
+        self.status.emit(f"Saved {path}")
+        self.saved.emit(path)
+
+    def _on_save_failed(self, _job, message: str) -> None:
+        self.show_error(message)
+
+    def _on_save_done(self, job: workers.Job) -> None:
+        self._saving.discard(job)
+        self._show_busy()
+
+    def _detection_done(self, job: workers.Job) -> bool:
+        """Forget the job; True if it answers the newest request (older answers are dropped)."""
+        self._detecting.discard(job)
+        if job.tag != self._request:
+            return False
+        self._doing = ""
+        self._show_busy()
+        return True
+
+    def _on_found(self, job: workers.Job, result: PhotoResult) -> None:
+        if not self._detection_done(job):
             return
-        self._set_busy(None)
         self.result = result
         self.view.set_image(result.view_image)
         self.result_changed.emit(True)
         found = summary_text(result.detections, result.label)
         self.status.emit(f"{result.path.name}: {found} found in {result.seconds:.2f} s")
 
-    def _on_failed(self, request: int, message: str) -> None:
-        self._jobs.pop(request, None)
-        if request != self._request:
+    def _on_failed(self, job: workers.Job, message: str) -> None:
+        if not self._detection_done(job):
             return
-        self._set_busy(None)
         shown = f" The photo shown is still {self.result.path.name}." if self.result else ""
         self.show_error(f"{message}{shown}")
 
-    def _set_busy(self, doing: str | None) -> None:
-        self.busy_label.setText(doing or "")
-        self.busy_bar.setVisible(doing is not None)
-        self.busy_label.setVisible(doing is not None)
+    def _show_busy(self) -> None:
+        doing = self._doing or ("Saving…" if self._saving else "")
+        self.busy_label.setText(doing)
+        self.busy_bar.setVisible(bool(doing))
+        self.busy_label.setVisible(bool(doing))

@@ -1,23 +1,27 @@
-"""The main window: tabs, menus, status bar, drag and drop, remembered settings."""
+"""The main window: tabs, menus, status bar, drag and drop; its own remembered settings
+(geometry, last folder, model). Closing asks every worker to stop and awaits them, bounded."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThreadPool
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
+from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
-from lwface_desktop.gui.jobs import Job
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTER = "JPEG image (*.jpg);;PNG image (*.png)"
 MODEL_FILTER = "YOLOv5 models (*.pt);;All files (*)"
+CLOSE_WAIT_MS = 5000  # a stuck network read cannot hold the window longer; it ends in the background
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -25,28 +29,26 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("lwface-desktop")
         self.setAcceptDrops(True)  # the whole window takes a dropped photo
-        self.settings = QSettings()
         # --weights wins over a model chosen earlier with File > Load model… (if still there)
-        chosen = str(self.settings.value("model/weights", ""))
-        self.detectors = Detectors(weights or (chosen if chosen and Path(chosen).is_file() else None))
+        self.detectors = Detectors(weights or settings.load(settings.MODEL_WEIGHTS) or None)
+        self._model_request = 0  # only the newest File > Load model… counts
 
         self.tabs = QTabWidget()
-        self.image_tab = ImageTab(self.detectors)
-        self.image_tab.set_kind(str(self.settings.value("detect/kind", "cascade")))
-        self.image_tab.conf.setValue(float(self.settings.value("detect/conf", 0.25)))
+        self.image_tab = ImageTab(self.detectors)  # each tab restores its own settings
         self.tabs.addTab(self.image_tab, "Open image")
         self.camera_tab = CameraTab(self.detectors)
         self.tabs.addTab(self.camera_tab, "Live camera")
         self.setCentralWidget(self.tabs)
 
-        self.image_tab.status.connect(lambda text: self.statusBar().showMessage(text))
-        self.camera_tab.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.image_tab.status.connect(self.statusBar().showMessage)
+        self.camera_tab.status.connect(self.statusBar().showMessage)
         self.image_tab.open_requested.connect(self.choose_photo)
         self.image_tab.save_requested.connect(self.choose_save_path)
+        self.image_tab.saved.connect(self._remember_folder)
         self._build_menus()
         self.statusBar().showMessage("Ready: drop a JPEG photo on the window, or press Ctrl+O")
 
-        geometry = self.settings.value("window/geometry")
+        geometry = settings.load(settings.WINDOW_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             screen = self.screen().availableGeometry()
             self.resize(min(1100, int(screen.width() * 0.85)), min(760, int(screen.height() * 0.85)))
@@ -78,7 +80,7 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> None:
         path = Path(path)
         self.tabs.setCurrentWidget(self.image_tab)
-        self.settings.setValue("files/last_folder", str(path.parent))
+        self._remember_folder(path)
         self.image_tab.open_path(path)
 
     def choose_photo(self) -> None:
@@ -96,8 +98,7 @@ class MainWindow(QMainWindow):
         if path:
             if not Path(path).suffix:
                 path += ".jpg"
-            if self.image_tab.save_to(path):
-                self.settings.setValue("files/last_folder", str(Path(path).parent))
+            self.image_tab.save_to(path)  # in a job; the folder is remembered once it is saved
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a YOLOv5 model", self._last_folder(), MODEL_FILTER)
@@ -107,28 +108,38 @@ class MainWindow(QMainWindow):
     def load_model(self, path: str | Path) -> None:
         """Load this YOLOv5 file in the background; once it works, Objects use it (remembered)."""
         previous, self.detectors.weights = self.detectors.weights, str(path)
-        self._model_job = job = Job(lambda: self.detectors.get("yolov5"))  # kept until it reports
-        job.signals.finished.connect(lambda model: self._on_model_loaded(Path(path), model))
-        job.signals.errored.connect(lambda message: self._on_model_failed(previous, message))
+        self._model_request += 1
+        detectors = self.detectors
+        workers.start_job(lambda: models.load(detectors, "yolov5"), name="model load",
+                          tag=(self._model_request, Path(path), previous),
+                          finished=self._on_model_loaded, errored=self._on_model_failed)
         self.statusBar().showMessage(f"Loading {Path(path).name}…")
-        QThreadPool.globalInstance().start(job)
 
-    def _on_model_loaded(self, path: Path, model) -> None:
-        self.settings.setValue("model/weights", str(path))
+    def _on_model_loaded(self, job: workers.Job, model) -> None:
+        request, path, _ = job.tag
+        if request != self._model_request:
+            return  # another model was asked for meanwhile
+        settings.store(settings.MODEL_WEIGHTS, str(path))
         changed = self.image_tab.kind() != "yolov5"
         self.image_tab.set_kind("yolov5")  # a change of detector re-runs detection by itself
         if self.image_tab.has_photo() and not changed:
             self.image_tab.rerun()
         self.statusBar().showMessage(f"Model {path.name} loaded: {len(model.names)} classes")
 
-    def _on_model_failed(self, previous: str | None, message: str) -> None:
+    def _on_model_failed(self, job: workers.Job, message: str) -> None:
+        request, _, previous = job.tag
+        if request != self._model_request:
+            return
         self.detectors.weights = previous  # keep using the model that worked
         self.image_tab.show_error(message)
 
+    def _remember_folder(self, path: Path) -> None:
+        settings.store(settings.LAST_FOLDER, str(Path(path).parent))
+
     def _last_folder(self) -> str:
-        default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
-        folder = str(self.settings.value("files/last_folder", default))
-        return folder if Path(folder).is_dir() else str(Path.home())
+        folder = settings.load(settings.LAST_FOLDER) or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.PicturesLocation)
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -150,10 +161,16 @@ class MainWindow(QMainWindow):
         self.camera_tab.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.camera_tab.shutdown()  # release the camera before the window goes
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("detect/kind", self.image_tab.kind())
-        self.settings.setValue("detect/conf", self.image_tab.conf.value())
+        """Ask every worker to stop, then wait for them, at most CLOSE_WAIT_MS: the camera is
+        released and saves are complete before the window goes. A worker stuck longer (a
+        network read) goes on in the background; the app's exit waits for it again."""
+        self.camera_tab.shutdown()
+        settings.store(settings.WINDOW_GEOMETRY, self.saveGeometry())
+        self.image_tab.save_settings()
+        self.camera_tab.save_settings()
+        workers.stop_all()
+        if not workers.await_workers(CLOSE_WAIT_MS):
+            log.warning("closing with workers still running: %s", workers.live_workers())
         super().closeEvent(event)
 
     def _about(self) -> None:

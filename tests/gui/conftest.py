@@ -1,24 +1,31 @@
-"""GUI fixtures: offscreen Qt, settings in a temporary folder, windows whose jobs are waited for."""
+"""GUI fixtures: offscreen Qt, settings in a temporary folder, windows whose workers stop,
+gates that hold a job where a test wants it, and a check that the GUI thread never waits."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QThreadPool, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from lwface_desktop.gui import workers  # noqa: E402
+
+SETTLE_MS = 30_000  # generous: CI machines are slow; no test waits this long when it passes
 
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_settings(qapp, tmp_path_factory):
     """Each test session gets its own settings file, never the developer's."""
-    from lwface_desktop.gui.app import create_app
-
     from PySide6.QtCore import QStandardPaths
+
+    from lwface_desktop.gui.app import create_app
 
     create_app()
     QStandardPaths.setTestModeEnabled(True)  # snapshots go to a test Pictures folder
@@ -27,20 +34,107 @@ def isolated_settings(qapp, tmp_path_factory):
                       str(tmp_path_factory.mktemp("settings")))
 
 
-def wait_for_jobs() -> None:
-    QThreadPool.globalInstance().waitForDone(30_000)
+@pytest.fixture(autouse=True)
+def nothing_left_running(qtbot):
+    """After each test (its windows closed by pytest-qt), every worker ends and its end
+    reaches the registry: no test leaves a thread or a job behind for the next one."""
+    yield
+    workers.stop_all()
+    qtbot.waitUntil(lambda: not workers.live_workers(), timeout=SETTLE_MS)
+
+
+def close_cleanly(window) -> None:
+    """before_close_func: stop the camera and let every worker end before the window closes."""
+    window.camera_tab.shutdown()
+    workers.stop_all()
+    assert workers.await_workers(SETTLE_MS), workers.live_workers()
 
 
 @pytest.fixture
-def window(qtbot):
+def make_window(qtbot):
+    """Windows made on demand (after a test has patched what their constructor starts)."""
     from lwface_desktop.gui.main_window import MainWindow
 
-    QSettings().clear()  # each test starts as a first run
-    win = MainWindow()
-    qtbot.addWidget(win, before_close_func=lambda w: (w.camera_tab.shutdown(), wait_for_jobs()))
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    def make(weights=None, first_run: bool = True) -> MainWindow:
+        if first_run:
+            QSettings().clear()
+        win = MainWindow(weights)
+        qtbot.addWidget(win, before_close_func=close_cleanly)
+        win.show()
+        qtbot.waitExposed(win)
+        return win
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()  # each test starts as a first run
+
+
+class Gate:
+    """Holds the functions it wraps at their start until open(): a job that is 'still loading'
+    for exactly as long as a test needs, without sleeping."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self._open = threading.Event()
+
+    def wrap(self, fn):
+        def gated(*args, **kwargs):
+            self.entered.set()
+            self._open.wait(SETTLE_MS / 1000)
+            return fn(*args, **kwargs)
+        return gated
+
+    def open(self) -> None:
+        self._open.set()
+
+
+@pytest.fixture
+def gate():
+    g = Gate()
+    yield g
+    g.open()  # a failed test must not leave a job stuck
+
+
+class GuiWaits:
+    """Records every blocking call made on the GUI thread inside `with gui_waits:`."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.recording = False
+
+    def __enter__(self):
+        self.recording = True
+        return self
+
+    def __exit__(self, *exc):
+        self.recording = False
+
+    def spy(self, name: str, fn):
+        def recorded(*args, **kwargs):
+            if self.recording and threading.current_thread() is threading.main_thread():
+                self.calls.append(name)
+            return fn(*args, **kwargs)
+        return recorded
+
+
+@pytest.fixture
+def gui_waits(monkeypatch):
+    """Every way the GUI thread could block on a worker: waiting for a thread, an event or a
+    condition, sleeping, awaiting the registry, loading a model (it takes the model lock),
+    opening a capture or looking for cameras. None of them may happen on the GUI thread."""
+    from lwface_desktop.core.detectors import Detectors
+    from lwface_desktop.gui import camera_tab, camera_worker
+
+    waits = GuiWaits()
+    for owner, name in ((threading.Event, "wait"), (threading.Condition, "wait"), (time, "sleep"),
+                        (camera_worker.CameraWorker, "wait"), (workers.Registry, "await_workers"),
+                        (Detectors, "get"), (camera_worker, "FrameSource"), (camera_tab, "find_cameras")):
+        monkeypatch.setattr(owner, name, waits.spy(f"{getattr(owner, '__name__', owner)}.{name}",
+                                                    getattr(owner, name)))
+    return waits
 
 
 def drop_files(widget, *paths) -> bool:

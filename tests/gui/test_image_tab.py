@@ -1,4 +1,7 @@
+import errno
+import os
 import shutil
+import threading
 
 import pytest
 from PIL import Image
@@ -6,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtWidgets import QApplication
 
 from tests.conftest import WEIGHTS, needs_weights
-from tests.gui.conftest import drag_enter_event, drop_files, wait_for_jobs
+from tests.gui.conftest import drag_enter_event, drop_files
 
 TIMEOUT = 20_000  # ms; detection takes ~0.5 s, more on a busy CI machine
 
@@ -80,32 +83,83 @@ def test_the_newest_photo_wins(qtbot, window, photos):
     assert "astronaut.jpg: 1 face found" in status(window)
 
 
-def test_save_writes_a_new_file_and_never_the_input(qtbot, window, photos, tmp_path):
-    photo = tmp_path / "astronaut.jpg"
-    shutil.copy(photos["astronaut"], photo)
-    original = photo.read_bytes()
+def open_and_wait(qtbot, window, photo):
     window.open_path(photo)
     wait_until_idle(qtbot, window)
 
-    assert not window.image_tab.save_to(photo)
-    assert "original photo" in window.image_tab.message.text()
-    assert photo.read_bytes() == original
 
+def test_save_runs_off_the_gui_thread_and_writes_a_new_file(qtbot, window, photos, tmp_path):
+    tab = window.image_tab
+    open_and_wait(qtbot, window, photos["astronaut"])
     out = tmp_path / "astronaut-faces.png"
-    assert window.image_tab.save_to(out)
+    with qtbot.waitSignal(tab.saved, timeout=TIMEOUT) as saved:
+        job = tab.save_to(out)
+        assert status(window) == "Saving astronaut-faces.png…"
+        assert tab.busy_label.text() == "Saving…" and tab.busy_bar.isVisible()
+    assert saved.args == [out] and job.thread is not threading.main_thread()
     assert Image.open(out).size == (512, 512)
     assert status(window) == f"Saved {out}"
+    wait_until_idle(qtbot, window)
+    assert not tab.busy_bar.isVisible()
+    assert [p.name for p in tmp_path.iterdir()] == ["astronaut-faces.png"]  # no temporary file left
+    assert window._last_folder() == str(tmp_path)
 
 
-def test_window_size_and_last_folder_are_remembered(qtbot, window, photos):
-    from lwface_desktop.gui.main_window import MainWindow
+@pytest.mark.parametrize("target", ["the photo", "a hard link to it", "a symbolic link to it"])
+def test_save_refuses_to_write_onto_the_original_photo(qtbot, window, photos, tmp_path, target):
+    photo = tmp_path / "astronaut.jpg"
+    shutil.copy(photos["astronaut"], photo)
+    original = photo.read_bytes()
+    out = {"the photo": photo, "a hard link to it": tmp_path / "link.jpg",
+           "a symbolic link to it": tmp_path / "symlink.jpg"}[target]
+    if target == "a hard link to it":
+        os.link(photo, out)
+    elif target == "a symbolic link to it":
+        out.symlink_to(photo)
+    open_and_wait(qtbot, window, photo)
+    tab = window.image_tab
+    tab.save_to(out)  # the save dialog has already asked "replace it?", and the user said yes
+    qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
+    assert "writing it would destroy it" in tab.message.text()
+    assert photo.read_bytes() == original and out.read_bytes() == original
+    assert os.path.samefile(photo, out) or target == "the photo"
+    wait_until_idle(qtbot, window)
 
+
+def test_a_save_that_fails_midway_leaves_no_half_file_and_the_old_one_intact(qtbot, window, photos, tmp_path,
+                                                                            monkeypatch):
+    def disk_full(image, path, *args, **kwargs):  # Pillow's encoder, halfway through the file
+        with open(path, "wb") as f:
+            f.write(b"\xff\xd8\xff half a JPEG")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    open_and_wait(qtbot, window, photos["astronaut"])
+    out = tmp_path / "faces.jpg"
+    out.write_bytes(b"yesterday's result")  # replaced only by a complete new file
+    tab = window.image_tab
+    tab.save_to(out)
+    qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
+    assert "faces.jpg" in tab.message.text() and ".partial" not in tab.message.text()
+    assert out.read_bytes() == b"yesterday's result"
+    assert [p.name for p in tmp_path.iterdir()] == ["faces.jpg"]
+    wait_until_idle(qtbot, window)
+
+
+def test_save_needs_a_jpeg_or_png_name(qtbot, window, photos, tmp_path):
+    open_and_wait(qtbot, window, photos["astronaut"])
+    window.image_tab.save_to(tmp_path / "faces.gif")
+    qtbot.waitUntil(window.image_tab.message.isVisible, timeout=TIMEOUT)
+    assert window.image_tab.message.text() == "faces.gif: choose a name ending in .jpg or .png."
+    assert not list(tmp_path.iterdir())
+
+
+def test_window_size_and_last_folder_are_remembered(qtbot, window, make_window, photos):
     window.resize(760, 500)  # the offscreen screen is 800 x 800
     window.open_path(photos["chelsea"])
     wait_until_idle(qtbot, window)
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again, before_close_func=lambda w: wait_for_jobs())
+    again = make_window(first_run=False)
     assert (again.width(), again.height()) == (760, 500)
     assert again._last_folder() == str(photos["chelsea"].parent)
 
@@ -134,8 +188,7 @@ def test_a_photo_named_on_the_command_line_opens_in_the_window(qtbot, photos):
         [win] = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         qtbot.waitUntil(lambda: "1 face found" in status(win), timeout=TIMEOUT)
         seen.append(win.image_tab.result.path)
-        wait_for_jobs()
-        win.close()
+        win.close()  # awaits its workers
 
     QTimer.singleShot(0, check_then_close)
     assert main([str(photos["astronaut"])]) == 0

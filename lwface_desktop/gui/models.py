@@ -1,0 +1,46 @@
+"""Loading detectors in jobs without stalling the GUI thread through the garbage collector.
+
+Importing torch creates some 250,000 Python objects that live as long as the process. Left
+to Python's cyclic garbage collector, every full collection walks all of them, holding the
+GIL for 0.1-0.25 s on this machine: a model load (which allocates enough to trigger one)
+then stalled the GUI thread that long, whichever thread the load ran on. So the first job
+that needs torch imports it with the collector paused and then freezes everything alive
+(gc.freeze: those objects are left out of later collections; garbage made afterwards is
+collected as usual). Measured by benchmarks/gui_stall.py.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from lwface_desktop.core.detection import Detector
+from lwface_desktop.core.detectors import Detectors
+
+_imported = False
+_lock = threading.Lock()
+
+
+def import_torch() -> None:
+    """Import torch and the YOLOv5 code once, then freeze them out of the collector. Call it
+    from a job: the import itself holds the GIL (a one-off at the first model load)."""
+    global _imported
+    with _lock:
+        if _imported:
+            return
+        enabled = gc.isenabled()
+        gc.disable()  # no full collection in the middle of a quarter of a million new objects
+        try:
+            import lwface_desktop.core.yolo.detector  # noqa: F401  (torch and all it brings)
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()
+        _imported = True
+
+
+def load(detectors: Detectors, kind: str) -> Detector:
+    """detectors.get(kind), in a job; YOLOv5 with torch imported as above."""
+    if kind == "yolov5":
+        import_torch()
+    return detectors.get(kind)

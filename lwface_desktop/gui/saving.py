@@ -1,0 +1,61 @@
+"""What the Save and Snapshot buttons write. Runs in jobs (gui.workers), never on the GUI thread.
+
+Both write through core.outputs.writing() (save_image uses it too): under a temporary name
+beside the target, renamed into place only when complete, so a crash leaves the whole file or
+nothing, never half of one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from lwface_desktop.core.detection import Detection
+from lwface_desktop.core.errors import ImageError
+from lwface_desktop.core.images import SAVE_SUFFIXES, save_image, unused_path
+from lwface_desktop.core.outputs import OutputError, check_outputs, writing
+from lwface_desktop.core.pipeline import annotate_photo
+
+SNAPSHOT_QUALITY = 92
+NAME_ATTEMPTS = 100  # snapshots taken at the same second race for a name: try the next one
+
+
+def save_annotated(photo: Path, detections: list[Detection], target: Path) -> Path:
+    """The full-resolution photo with its boxes, as JPEG or PNG (by target's extension).
+    Never onto the photo itself, nor a hard or symbolic link to it (OutputError). The user
+    has already agreed to replace any other existing target in the save dialog."""
+    if target.suffix.lower() not in SAVE_SUFFIXES:  # before decoding the photo for nothing
+        raise ImageError(f"{target.name}: choose a name ending in .jpg or .png.")
+    check_outputs([target], [photo])
+    save_image(annotate_photo(photo, detections), target, overwrite=True)  # through writing()
+    return target
+
+
+def snapshot_folder() -> Path:
+    from PySide6.QtCore import QStandardPaths
+
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return Path(pictures or Path.home()) / "lwface-desktop"
+
+
+def save_snapshot(image: QImage, folder: Path) -> Path:
+    """image as a new JPEG in folder, named after the time; never over an existing file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"Could not create {folder} for the snapshot: {e.strerror or e}.") from None
+    stem = f"snapshot-{datetime.now():%Y%m%d-%H%M%S}"
+    for _ in range(NAME_ATTEMPTS):
+        target = unused_path(folder, stem, ".jpg")
+        try:
+            with writing(target) as temp:
+                if not image.save(str(temp), "JPG", SNAPSHOT_QUALITY):
+                    raise OutputError(f"Could not save the snapshot in {folder}.")
+            return target
+        except OutputError:
+            if not target.exists():
+                raise
+            # another snapshot took this name between unused_path() and the rename: next one
+    raise OutputError(f"Could not find a free name for the snapshot in {folder}.")
