@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from lwface_desktop.terminal import ms, report_error
+from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error
 
 
 class _Outputs:
@@ -37,13 +37,12 @@ class _Outputs:
     def check(self) -> None:
         """OutputError, before any work, if the output file is an input or exists (without
         --overwrite), or the output folder cannot be made."""
-        from lwface_desktop.core.outputs import OutputError, check_outputs
+        from lwface_desktop.core.outputs import OutputError, check_outputs, refuse_existing
 
         if self.file is not None:
             check_outputs([self.file], self.inputs)
-            if not self.overwrite and os.path.lexists(self.file):
-                raise OutputError(f"{self.file} already exists; add --overwrite to replace it, "
-                                  "or choose another name.")
+            if not self.overwrite:
+                refuse_existing(self.file, OVERWRITE_HINT)
         elif self.folder is not None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)

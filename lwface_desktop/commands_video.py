@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import sys
 import threading
 import time
 
-from lwface_desktop.terminal import ms, progress_bar
+from lwface_desktop.terminal import OVERWRITE_HINT, ms, progress_bar
 
 
 def video(args: argparse.Namespace, detector) -> int:
@@ -76,7 +75,7 @@ def check_video_paths(args: argparse.Namespace) -> None:
     """SourceError if a source file is missing or not a regular file; OutputError if --output
     or --jsonl is the source video (by identity: a hard link counts), both name one file, or
     one exists and --overwrite is not given."""
-    from lwface_desktop.core.outputs import OutputError, check_outputs
+    from lwface_desktop.core.outputs import check_outputs, refuse_existing
     from lwface_desktop.core.sources import check_video_file, parse_source
 
     source = parse_source(args.source)
@@ -85,8 +84,8 @@ def check_video_paths(args: argparse.Namespace) -> None:
         check_video_file(path)
     check_outputs([args.output, args.jsonl], inputs)
     for output in (args.output, args.jsonl):
-        if output and not args.overwrite and os.path.lexists(output):
-            raise OutputError(f"{output} already exists; add --overwrite to replace it, or choose another name.")
+        if output and not args.overwrite:
+            refuse_existing(output, OVERWRITE_HINT)
 
 
 class _StoppedBeforeAnyFrame(Exception):

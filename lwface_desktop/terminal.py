@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+OVERWRITE_HINT = "add --overwrite to replace it, or "  # how a command lets a file be replaced
+
 
 def report_error(as_json: bool, image_path: str, message: str) -> None:
     if as_json:

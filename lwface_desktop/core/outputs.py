@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
+import shutil
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -93,6 +94,31 @@ def _put_in_place(temp: Path, target: Path, overwrite: bool) -> None:
         os.replace(temp, target)
 
 
+def _exists(target: Path, how_to_replace: str = "") -> str:
+    return f"{target} already exists; {how_to_replace}choose another name."
+
+
+def refuse_existing(target: str | Path, how_to_replace: str = "") -> None:
+    """OutputError if something (even a dangling link) is at target; how_to_replace, e.g.
+    "add --overwrite to replace it, or ", is said before "choose another name"."""
+    if os.path.lexists(target):
+        raise OutputError(_exists(Path(target), how_to_replace))
+
+
+def _new_temp(folder: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file with a random name in folder, never one that exists. Created with
+    mode 0o666 like any new file, so the user's umask decides who may read it (mkstemp's
+    0o600 would make every result private)."""
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 @contextlib.contextmanager
 def writing(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yields a new temporary path beside target to write to; renames it onto target when the
@@ -102,23 +128,23 @@ def writing(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     target = Path(target)
     if target.is_dir():
         raise OutputError(f"{target} is a folder; give the name of a file to write.")
-    if not overwrite and os.path.lexists(target):
-        raise OutputError(f"{target} already exists; choose another name.")
+    if not overwrite:
+        refuse_existing(target)
     if overwrite and _is_special(target):  # /dev/null, a named pipe: never replaced by a file
         raise OutputError(f"{target} is not a regular file, so it is not replaced; choose another name.")
     folder = target.parent
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.stem[:_TEMP_STEM_CHARS]}-",
-                                             suffix=TEMP_SUFFIX + target.suffix[:_TEMP_STEM_CHARS], dir=folder)
+        temp = _new_temp(folder, f"{TEMP_PREFIX}{target.stem[:_TEMP_STEM_CHARS]}-",
+                         TEMP_SUFFIX + target.suffix[:_TEMP_STEM_CHARS])
     except OSError as e:
         raise OutputError(_folder_problem(folder, target.name, e)) from None
-    os.close(handle)
-    temp = Path(temp_name)
     try:
         yield temp
+        if overwrite and os.path.isfile(target):
+            shutil.copymode(target, temp)  # a replaced file keeps who may read it
         _put_in_place(temp, target, overwrite)
     except FileExistsError:
-        raise OutputError(f"{target} already exists; choose another name.") from None
+        raise OutputError(_exists(target)) from None
     except IsADirectoryError:
         raise OutputError(f"{target} is a folder; give the name of a file to write.") from None
     except OSError as e:

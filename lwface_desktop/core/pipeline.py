@@ -222,8 +222,12 @@ def _frames(source: FrameSource, stop: threading.Event, real_time: bool = False)
 def capture_latest(source: FrameSource, slot: LatestFrame, stop: threading.Event) -> None:
     """The live tab's reader thread: frames into the slot until stopped or the source ends.
     Files play in real time, like a camera."""
-    for frame in _frames(source, stop, real_time=True):
-        slot.put(frame)
+    try:
+        for frame in _frames(source, stop, real_time=True):
+            slot.put(frame)
+    except Exception as e:  # a decoder error or no memory: the tab says so instead of freezing
+        slot.end(f"Reading {source.name} failed: {e or type(e).__name__}.")
+        return
     if not stop.is_set():  # an error, a camera gone, or (None) the end of a file
         slot.end(source.error or (f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
                                   if source.is_live else None))

@@ -130,7 +130,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         _check_archive(path, name)
     except OSError as e:
-        raise ModelError(f"{name} cannot be read: {e.strerror or _first_line(e)}.") from None
+        raise ModelError(f"{name} cannot be read: {e.strerror or error_text(e)}.") from None
     try:
         with _load_lock, torch.serialization.safe_globals(_ALLOWED):  # type: ignore[arg-type]
             raw = torch.load(path, map_location="cpu", weights_only=True)
@@ -145,7 +145,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except MemoryError:
         raise ModelError(f"{name} is too large to load in the memory available.") from None
     except Exception as e:  # torch reports a damaged archive as RuntimeError, EOFError, ValueError...
-        raise ModelError(f"{name} is incomplete or damaged and cannot be loaded ({_first_line(e)}).") from None
+        raise ModelError(f"{name} is incomplete or damaged and cannot be loaded ({error_text(e)}).") from None
     return _from_raw(raw, name)
 
 
@@ -425,7 +425,8 @@ def _unpickler_reason(error: Exception) -> str:
     return _plain(message)
 
 
-def _first_line(error: Exception) -> str:
+def error_text(error: Exception) -> str:
+    """An error's first line, safe to show a user (no markup, bounded), or its type's name."""
     return _plain(str(error)) or type(error).__name__
 
 

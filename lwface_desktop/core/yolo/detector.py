@@ -14,7 +14,7 @@ import torch
 
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.yolo.architecture import ArchitectureError
-from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, load_checkpoint
+from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, error_text, load_checkpoint
 from lwface_desktop.core.yolo.model import YoloV5
 from lwface_desktop.core.yolo.processing import PAD_GREY, letterbox, postprocess, to_tensor
 
@@ -52,7 +52,7 @@ def build_network(checkpoint: Checkpoint, name: str) -> YoloV5:
     except MemoryError:
         raise ModelError(f"{name} is too large to load in the memory available.") from None
     except (ArchitectureError, RuntimeError) as e:  # load_checkpoint checked both: a guard
-        raise ModelError(f"{name} is not a usable YOLOv5 model: {_reason(e)}.") from None
+        raise ModelError(f"{name} is not a usable YOLOv5 model: {error_text(e)}.") from None
     # Fold BatchNorm, freeze, and use channels-last memory: about 30% faster on CPUs.
     network = network.fuse().eval().requires_grad_(False).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     _check_forward(network, name)
@@ -69,18 +69,12 @@ def _check_forward(network: YoloV5, name: str) -> None:
         with torch.inference_mode():
             out = network(blank)
     except Exception as e:  # whatever a broken network raises: the file is at fault, not the caller
-        raise ModelError(f"{name} is not a usable YOLOv5 model: it fails on a test image ({_reason(e)}).") from None
+        raise ModelError(f"{name} is not a usable YOLOv5 model: it fails on a test image ({error_text(e)}).") from None
     if tuple(out.shape) != (1, plan.outputs(size, size), plan.nc + 5):
         raise ModelError(f"{name} is not a usable YOLOv5 model: its output on a test image has the wrong shape.")
     if not bool(torch.isfinite(out).all()):
         raise ModelError(f"{name} is not a usable YOLOv5 model: its output on a test image is not finite "
                          "(its weights are damaged).")
-
-
-def _reason(error: Exception) -> str:
-    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    line = "".join(c for c in line if c.isprintable() and c not in "<>").rstrip(".")
-    return line if len(line) <= 160 else line[:160] + "…"
 
 
 class YoloDetector(Detector):
