@@ -18,10 +18,18 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference" / "yolov5n_detections.json"
 JPEG_REFERENCE = SHARED / "reference" / "yolov5n_jpeg_detections.json"
 WEIGHTS = Path(os.environ.get("LWFACE_TEST_WEIGHTS", SHARED / "models" / "yolov5n.pt"))
+_WHERE_WEIGHTS = "set LWFACE_TEST_WEIGHTS; `make test` passes ../shared/models/yolov5n.pt"
+_MISSING = [what for what, present in (
+    (f"the official yolov5n.pt at {WEIGHTS} ({_WHERE_WEIGHTS})", WEIGHTS.is_file()),
+    (f"the official implementation's detections at {REFERENCE}", REFERENCE.is_file())) if not present]
 needs_weights = pytest.mark.skipif(
-    not WEIGHTS.is_file() or not REFERENCE.is_file(),
-    reason=f"the official yolov5n.pt and its reference detections are not at {WEIGHTS} / {REFERENCE} "
-           "(set LWFACE_TEST_WEIGHTS; `make test` passes ../shared/models/yolov5n.pt)")
+    bool(_MISSING),
+    reason=f"missing {' and '.join(_MISSING)}. These tests need the official model because they compare "
+           "labels with the official detections (the mechanics run on random_weights).")
+needs_official_model = pytest.mark.skipif(
+    not WEIGHTS.is_file(),
+    reason=f"missing the official yolov5n.pt at {WEIGHTS} ({_WHERE_WEIGHTS}). "
+           "This test needs the official file itself: it checks its SHA-256.")
 
 
 COCO_NAMES = ["person"] + [f"class{i}" for i in range(1, 80)]
@@ -110,9 +118,9 @@ def clip(tmp_path_factory) -> Path:
 CLIP_FRAMES_PER_PHOTO = 15
 
 
-def open_files() -> set[str]:
-    """Paths this process has open: a released capture must not be among them."""
-    fds = Path("/proc/self/fd")
+def open_files(pid: int | str = "self") -> set[str]:
+    """Paths a process (this one by default) has open: a released capture must not be among them."""
+    fds = Path(f"/proc/{pid}/fd")
     found = set()
     for fd in fds.iterdir():
         try:
@@ -120,3 +128,10 @@ def open_files() -> set[str]:
         except OSError:
             pass
     return found
+
+
+def temporaries(folder: Path) -> list[str]:
+    """The names of the temporary files outputs.writing() left in folder: there must be none."""
+    from lwface_desktop.core.outputs import TEMP_PREFIX
+
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from lwface_desktop import __version__
-from tests.conftest import WEIGHTS, needs_weights
+from tests.conftest import COCO_NAMES, WEIGHTS, needs_official_model, needs_weights
 
 
 def run_cli(*args, cwd=None):
@@ -121,13 +121,18 @@ def test_detect_with_yolov5_names_the_classes(photos, tmp_path):
     assert [d["label"] for d in json_lines(only_people.stdout)[0]["detections"]] == ["person"]
 
 
-@needs_weights
-def test_bench_yolov5_prints_stage_medians(photos):
-    result = run_cli("bench", "--detector", "yolov5", "--weights", WEIGHTS, "--runs", "2", photos["astronaut"])
-    assert result.returncode == 0
+def test_bench_yolov5_prints_stage_medians(photos, random_weights):
+    result = run_cli("bench", "--detector", "yolov5", "--weights", random_weights, "--runs", "3",
+                     "--img-size", "320", "--max-det", "7", photos["astronaut"])
+    assert result.returncode == 0, result.stderr
     [line] = json_lines(result.stdout)
-    assert set(line["median_ms"]) == {"decode", "preprocess", "inference", "postprocess", "detect", "total"}
-    assert line["img_size"] == 640 and line["precision"] in ("fp32", "bf16") and line["detections"] == 1
+    assert (line["image"], line["detector"], line["runs"]) == (str(photos["astronaut"]), "yolov5", 3)
+    assert (line["width"], line["height"], line["img_size"], line["weights"]) == (512, 512, 320, str(random_weights))
+    assert line["detections"] == 7  # random weights score every box alike: --max-det is what limits them
+    assert line["precision"] in ("fp32", "bf16") and line["threads"] >= 1
+    medians = line["median_ms"]
+    assert set(medians) == {"decode", "preprocess", "inference", "postprocess", "detect", "total"}
+    assert medians["total"] >= medians["detect"] >= medians["inference"] > 0 and medians["decode"] > 0
 
 
 def test_yolov5_without_a_model_says_how_to_get_one(photos, tmp_path):
@@ -154,45 +159,75 @@ def test_weights_list_shows_where_models_are_looked_for():
     assert "bundled" in result.stdout and "cache" in result.stdout and "yolov5s" in result.stdout
 
 
-@needs_weights
-def test_video_writes_every_frame_and_one_json_line_each(clip, tmp_path):
+def test_video_writes_every_frame_and_one_json_line_each(clip, random_weights, tmp_path):
     import cv2
 
     out, lines = tmp_path / "out.avi", tmp_path / "dets.jsonl"
-    result = run_cli("video", clip, "--weights", WEIGHTS, "--img-size", "320", "--output", out, "--jsonl", lines)
-    assert result.returncode == 0
+    result = run_cli("video", clip, "--weights", random_weights, "--img-size", "320", "--max-det", "4",
+                     "--output", out, "--jsonl", lines)
+    assert result.returncode == 0, result.stderr
     [summary] = json_lines(result.stdout)
     assert summary["frames"] == 60 and summary["fps"] > 0 and summary["img_size"] == 320
     per_frame = json_lines(lines.read_text())
     assert [f["frame"] for f in per_frame] == list(range(60))
-    assert per_frame[0]["detections"][0]["label"] == "person"
+    for frame in per_frame:  # random weights: the labels mean nothing, the shape of the output does
+        assert len(frame["detections"]) == 4
+        for d in frame["detections"]:
+            x1, y1, x2, y2 = d["box"]
+            assert d["label"] in COCO_NAMES and 0.25 <= d["score"] <= 1 and 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 480
     written = cv2.VideoCapture(str(out))
     assert written.get(cv2.CAP_PROP_FRAME_COUNT) == 60 and written.get(cv2.CAP_PROP_FPS) == 15
+    assert (written.get(cv2.CAP_PROP_FRAME_WIDTH), written.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 480)
+    decoded = 0
+    while written.read()[0]:
+        decoded += 1
+    written.release()
+    assert decoded == 60  # playable to the end
     assert "60/60 frames" in result.stderr  # the progress bar
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dets.jsonl", "out.avi"]  # no temporaries left
 
 
-@needs_weights
-def test_video_from_a_missing_camera_fails_cleanly():
-    result = run_cli("video", "5", "--weights", WEIGHTS)
-    assert result.returncode == 1 and "Camera 5 could not be opened" in result.stderr
+def test_video_from_a_missing_camera_fails_cleanly(random_weights, tmp_path):
+    result = run_cli("video", "5", "--weights", random_weights, "--output", tmp_path / "out.avi")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("lwface-desktop: Camera 5 could not be opened: it is not connected, "
+                                     "or another program is using it.")
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
 
 
-@needs_weights
-def test_self_test_reports_in_words(tmp_path):
-    env = {**os.environ, "LWFACE_WEIGHTS": str(WEIGHTS), "XDG_CONFIG_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "lwface_desktop", "--self-test"],
-                            capture_output=True, text=True, env=env)
+def self_test(weights, config_home):
+    env = {**os.environ, "LWFACE_WEIGHTS": str(weights), "XDG_CONFIG_HOME": str(config_home)}
+    return subprocess.run([sys.executable, "-m", "lwface_desktop", "--self-test"],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@needs_official_model
+def test_self_test_finds_the_official_model_intact(tmp_path):
+    result = self_test(WEIGHTS, tmp_path)
     assert result.returncode == 0, result.stdout
-    assert "The yolov5n model is intact" in result.stdout and "cascade file loads" in result.stdout
+    assert "ok   The yolov5n model is intact (SHA-256 " in result.stdout and "cascade file loads" in result.stdout
     assert result.stdout.strip().endswith("All checks passed: lwface-desktop is ready.")
 
-    damaged = tmp_path / "yolov5n.pt"
-    damaged.write_bytes(WEIGHTS.read_bytes()[:-1] + b"x")
+
+def test_self_test_runs_a_model_of_ones_own(random_weights, tmp_path):
+    result = self_test(random_weights, tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert (f"The model {random_weights} loads and runs (not an official file, so no checksum to compare)."
+            in result.stdout)
+    assert f"Settings can be saved in {tmp_path / 'lwface'}." in result.stdout
+    assert result.stdout.strip().endswith("All checks passed: lwface-desktop is ready.")
+
+
+def test_self_test_reports_failures_in_words(random_weights, tmp_path):
+    damaged = tmp_path / "yolov5n.pt"  # the official name, other bytes: what a damaged download is
+    damaged.write_bytes(random_weights.read_bytes()[:-1] + b"x")
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the settings folder should be")
-    env.update(LWFACE_WEIGHTS=str(damaged), XDG_CONFIG_HOME=str(blocked))
-    result = subprocess.run([sys.executable, "-m", "lwface_desktop", "--self-test"],
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 1
-    assert "is damaged" in result.stdout and "Settings cannot be saved" in result.stdout
-    assert "2 checks failed" in result.stdout
+    result = self_test(damaged, blocked)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    model, cascade, settings, verdict = result.stdout.splitlines()
+    assert model == (f"FAIL The model {damaged} is damaged (its SHA-256 is not the official yolov5n's). "
+                     "Reinstall lwface-desktop or download it again.")
+    assert cascade == "ok   The face detector's cascade file loads."
+    assert settings == f"FAIL Settings cannot be saved in {blocked / 'lwface'}: Not a directory."
+    assert verdict == "2 checks failed: see above."

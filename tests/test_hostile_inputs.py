@@ -2,14 +2,13 @@
 memory; nothing of the user's is overwritten; a batch goes on past a bad input.
 
 Time is never asserted: subprocesses have a generous timeout only as a safety net against a
-hang. Memory is the child's own peak RSS, reported by a wrapper at exit.
+hang. Memory is the child's own peak RSS (VmHWM), reported at exit (tests.memory).
 """
 
 import hashlib
 import io
 import json
 import os
-import re
 import signal
 import socket
 import struct
@@ -27,47 +26,40 @@ from skimage import data
 from lwface_desktop.core import outputs
 from lwface_desktop.core.images import ImageError, read_jpeg
 from lwface_desktop.core.jpeg_layout import MAX_FILE_BYTES, MAX_SCANS
-from tests.conftest import jpeg_bytes, with_jpeg_size
+from tests.conftest import jpeg_bytes, temporaries, with_jpeg_size
+from tests.memory import Measured, run_cli, run_python
 
 GOOD = jpeg_bytes(data.astronaut())
 PROGRESSIVE = jpeg_bytes(data.astronaut(), progressive=True)
 
-# Runs the CLI and writes the process's peak resident memory to stderr at exit. VmHWM, not
-# getrusage's ru_maxrss: Linux carries ru_maxrss over from the forking (pytest) process.
-_MEASURED = ("import atexit, re, runpy, sys\n"
-             "def peak():\n"
-             "    status = open('/proc/self/status').read()\n"
-             "    sys.stderr.write('\\npeak_rss_kb=%s\\n' % re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
-             "atexit.register(peak)\n"
-             "sys.argv = ['lwface-desktop', *sys.argv[1:]]\n"
-             "runpy.run_module('lwface_desktop', run_name='__main__')\n")
-
-
-class Run:
-    def __init__(self, result: subprocess.CompletedProcess):
-        found = re.search(r"\npeak_rss_kb=(\d+)\n", result.stderr)
-        self.peak_mb = int(found.group(1)) / 1024 if found else None
-        self.returncode = result.returncode
-        self.stdout = result.stdout
-        self.stderr = result.stderr[:found.start()] if found else result.stderr
-        self.lines = [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
-
-
-def cli(*args) -> Run:
-    result = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)],
-                            capture_output=True, text=True, timeout=60)  # a safety net, not a measure
-    run = Run(result)
+def cli(*args) -> Measured:
+    """The CLI in a fresh process: its output, exit code and its own peak memory (tests.memory)."""
+    run = run_cli(*args)
     assert "Traceback" not in run.stderr, run.stderr
     assert "unexpected error" not in run.stdout + run.stderr
     return run
 
 
+def test_memory_is_measured_in_the_child_alone():
+    """What the memory bounds here and in tests/core rest on: a child's peak is its own, not the
+    peak of pytest (which getrusage would give it), and start_measuring() counts from where it is."""
+    held = np.ones(200 << 20, np.uint8)  # this process holds 200 MB more while the children run
+    idle = run_python("pass")
+    measured = run_python("from tests.memory import start_measuring\n"
+                          "before = b'\\1' * (300 << 20)\n"
+                          "del before\n"
+                          "start_measuring()\n"
+                          "during = b'\\1' * (100 << 20)\n")
+    del held
+    assert idle.returncode == measured.returncode == 0, measured.stderr
+    print(f"idle child {idle.peak_mb:.0f} MB; child growing 100 MB: {measured.growth_mb:.0f} MB "
+          f"above {measured.baseline_mb:.0f} MB")
+    assert idle.peak_mb < 50
+    assert 100 <= measured.growth_mb < 110 and measured.peak_mb < 150  # the 300 MB before does not count
+
+
 def digest(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
-
-def temporaries(folder) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(outputs.TEMP_PREFIX)]
 
 
 def decode_error(path) -> str | None:

@@ -15,7 +15,6 @@ import os
 import pickle
 import struct
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from tests.checkpoints import (
     write_checkpoint,
     zip_with_pickle,
 )
+from tests.memory import run_python
 
 NAMES = ["apple", "banana", "cherry"]
 STRIDES = [8, 16, 32]
@@ -252,9 +252,10 @@ def _with_declared_size(path: Path, size: int) -> bytes:
 
 
 def test_memory_bombs_are_refused_in_bounded_memory(tmp_path, weights):
-    """The worst files, loaded in a fresh process: all refused, its peak memory under 1.5 GB.
-    (An address-space limit of 4 GB keeps a regression from taking the machine down; the
-    assertion on the messages makes sure that limit is not what refused them.)"""
+    """The worst files, loaded in a fresh process: all refused, its peak memory (its own, counted
+    from after its imports) under 1.5 GB. (An address-space limit of 4 GB keeps a regression from
+    taking the machine down; the assertion on the messages makes sure that limit is not what
+    refused them.)"""
     files = _memory_bombs(tmp_path, weights)
     script = """
 import json, resource, sys, warnings
@@ -262,7 +263,8 @@ resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 warnings.filterwarnings("ignore")
 from lwface_desktop.core.errors import ModelError
 from lwface_desktop.core.yolo.detector import YoloDetector
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from tests.memory import start_measuring
+start_measuring()
 messages = {}
 for path in sys.argv[1:]:
     try:
@@ -270,19 +272,17 @@ for path in sys.argv[1:]:
         messages[path] = None
     except ModelError as e:
         messages[path] = str(e)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"messages": messages, "before_kb": before, "peak_kb": after}))
+print(json.dumps(messages))
 """
-    result = subprocess.run([sys.executable, "-c", script, *map(str, files.values())], capture_output=True,
-                            text=True, cwd=Path(__file__).resolve().parents[2])
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout)
+    run = run_python(script, *files.values())
+    assert run.returncode == 0, run.stderr[-2000:]
+    messages = json.loads(run.stdout)
     for name, path in files.items():
-        message = report["messages"][str(path)]
+        message = messages[str(path)]
         assert message is not None, f"{name} was accepted"
         assert path.name in message and "memory available" not in message, message
-    assert report["peak_kb"] < 1.5 * 1024 * 1024, report
-    print(f"\npeak {report['peak_kb'] / 1024:.0f} MB, {report['before_kb'] / 1024:.0f} MB after imports")
+    print(f"\npeak {run.peak_mb:.0f} MB, {run.baseline_mb:.0f} MB after imports")
+    assert run.peak_mb < 1.5 * 1024
 
 
 # -- damaged archives -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 
 from lwface_desktop.core import outputs
 from lwface_desktop.core.outputs import OutputError, check_outputs, writing
+from tests.conftest import temporaries
 
 
 @pytest.fixture
@@ -14,10 +15,6 @@ def source(tmp_path):
     path = tmp_path / "input.jpg"
     path.write_bytes(b"the user's photo")
     return path
-
-
-def temporaries(folder):
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(outputs.TEMP_PREFIX))
 
 
 def test_an_output_that_is_an_input_by_any_name_is_refused(source, tmp_path):

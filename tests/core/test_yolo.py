@@ -86,25 +86,31 @@ def test_boxes_are_in_original_pixels_and_clipped(detectors):
         assert 0 <= det.x1 < det.x2 <= 1353 and 0 <= det.y1 < det.y2 <= 300
 
 
-@needs_weights
-def test_one_detector_serves_several_threads(detectors):
-    detector = YoloDetector(WEIGHTS, precision="fp32")
+def test_one_detector_serves_several_threads(random_weights):
+    detector = YoloDetector(random_weights, precision="fp32", max_detections=20)
     images = [data.astronaut(), data.coffee(), data.chelsea()] * 2
     expected = [detector.detect(image) for image in images]
+    assert all(len(found) == 20 for found in expected) and expected[0] != expected[1]
     with ThreadPoolExecutor(max_workers=3) as pool:
         assert list(pool.map(detector.detect, images)) == expected
 
 
-@needs_weights
-def test_folding_batchnorm_keeps_the_output(detectors):
-    checkpoint = load_checkpoint(WEIGHTS)
+def test_folding_batchnorm_keeps_the_output(random_weights):
+    """random_weights has random BatchNorm statistics (tests.checkpoints.random_network): folding matters."""
+    checkpoint = load_checkpoint(random_weights)
     unfused = YoloV5(checkpoint.architecture, checkpoint.strides)
     unfused.load_state_dict(checkpoint.state)
     unfused.eval()
     batch = torch.rand(1, 3, 320, 320)
+    fused = YoloDetector(random_weights, img_size=320, precision="fp32").network
     with torch.inference_mode():
         expected = unfused(batch)
-        got = detectors["fp32"].network(batch.contiguous(memory_format=torch.channels_last))
+        got = fused(batch.contiguous(memory_format=torch.channels_last))
+
+    def batch_norms(network):
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in network.modules())
+
+    assert batch_norms(unfused) > 50 and batch_norms(fused) == 0
     assert torch.allclose(got[..., 4:], expected[..., 4:], atol=1e-3)  # scores
     assert torch.allclose(got[..., :4], expected[..., :4], atol=0.05)  # pixels
 
@@ -216,10 +222,9 @@ def test_a_pickle_that_is_not_a_zip_is_refused(tmp_path):
     assert not marker.exists()
 
 
-@needs_weights
-def test_a_truncated_checkpoint_gives_a_clear_message(tmp_path):
+def test_a_truncated_checkpoint_gives_a_clear_message(tmp_path, random_weights):
     path = tmp_path / "half.pt"
-    path.write_bytes(WEIGHTS.read_bytes()[: WEIGHTS.stat().st_size // 2])
+    path.write_bytes(random_weights.read_bytes()[: random_weights.stat().st_size // 2])
     with pytest.raises(ModelError, match="half.pt is (not a PyTorch model file|incomplete or damaged)"):
         load_checkpoint(path)
 
