@@ -138,3 +138,21 @@ def test_overwrite_never_replaces_a_device_or_a_pipe(tmp_path):
             with writing(special, overwrite=True):
                 pass
     assert os.path.exists("/dev/null") and temporaries(tmp_path) == []
+
+
+def test_written_files_get_the_usual_permissions_and_a_replaced_file_keeps_its_own(tmp_path):
+    """Not mkstemp's owner-only 0600: a shared folder or a web server must still read results."""
+    previous = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.jpg"
+        with writing(fresh) as temp:
+            temp.write_bytes(b"new")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.jpg"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        with writing(kept, overwrite=True) as temp:
+            temp.write_bytes(b"new")
+        assert kept.read_bytes() == b"new" and kept.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(previous)

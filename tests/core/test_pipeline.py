@@ -255,3 +255,21 @@ def test_a_bad_output_name_is_said_before_anything_is_written(clip, tmp_path):
     with pytest.raises(SourceError, match=r"out.gif: choose a name ending in .mp4, .avi, .mkv, .webm"):
         run_video(FrameSource(str(clip)), NoDetections(), tmp_path / "out.gif")
     assert list(tmp_path.iterdir()) == [] and str(clip) not in open_files()
+
+
+def test_a_reader_that_fails_ends_the_live_slot_with_a_message(clip):
+    """A decoder error in the live tab's reader thread must reach the tab, not freeze it."""
+    import threading
+
+    from lwface_desktop.core.pipeline import capture_latest
+
+    class Failing(FrameSource):
+        def read(self):
+            raise MemoryError("no memory for the next frame")
+
+    source, slot = Failing(str(clip)), LatestFrame()
+    try:
+        capture_latest(source, slot, threading.Event())
+    finally:
+        source.release()
+    assert slot.ended and slot.error == "Reading clip.avi failed: no memory for the next frame."
