@@ -10,7 +10,9 @@ scenarios, each Start then Stop after a varying delay, then waiting until every 
   (or, for the longer delays, just after it, while the capture opens or runs);
 - open: the model loaded: Stop lands while the worker opens the video or on its first frames;
 - stuck_stream: a stream server that accepts the connection and never answers, so the capture
-  open hangs until OpenCV's 5 s timeout; Stop during it shows "Stopping…" until then.
+  open hangs until OpenCV's 5 s timeout; Stop during it shows "Stopping…" until then;
+- live_4k: a 3840 x 2160 video running for LIVE_4K_MS: the worker scales each frame to the
+  view, so the GUI thread only paints (smooth-scaling 4K frames there stalled it 39-70 ms each).
 
 Also the time the start() and stop() calls themselves take.
 
@@ -43,6 +45,19 @@ HEARTBEAT_MS = 5
 TARGET_MS = 50
 LOAD_DELAYS_MS = (0, 20, 50, 100, 150, 200, 300, 400, 600)
 OPEN_DELAYS_MS = (0, 1, 2, 5, 10, 20, 40, 80)
+LIVE_4K_MS = 3000
+
+
+def write_4k_clip(path: str, frames: int = 60, fps: int = 15) -> None:
+    """A 3840 x 2160 MJPG clip of the astronaut (a 4K camera's frame size)."""
+    import cv2
+    from skimage import data
+
+    frame = cv2.cvtColor(cv2.resize(data.astronaut(), (3840, 2160)), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), fps, (3840, 2160))
+    for _ in range(frames):
+        writer.write(frame)
+    writer.release()
 
 
 class Heartbeat:
@@ -111,6 +126,7 @@ def run(weights: str, reps: int) -> dict:
     window = MainWindow(weights)
     window.show()
     tab = window.camera_tab
+    window.tabs.setCurrentWidget(tab)  # as the user sees it: frames are painted
     heart = Heartbeat()
     calls: dict[str, dict[str, list[float]]] = {}
     clip = str(Path(tempfile.mkdtemp()) / "clip.avi")
@@ -140,6 +156,10 @@ def run(weights: str, reps: int) -> dict:
     tab.detectors.get("yolov5")
     for i in range(reps):
         cycle("open", clip, OPEN_DELAYS_MS[i % len(OPEN_DELAYS_MS)])
+    clip_4k = str(Path(tempfile.mkdtemp()) / "clip-4k.avi")
+    write_4k_clip(clip_4k)
+    for _ in range(2):
+        cycle("live_4k", clip_4k, LIVE_4K_MS)
     stream = silent_stream_server()
     for _ in range(3):  # each takes OpenCV's 5 s open timeout
         cycle("stuck_stream", stream, 100)

@@ -52,9 +52,52 @@ def parse_source(text: str | int) -> int | str:
 
 
 def describe_source(source: int | str) -> str:
+    """How a source is named to the user (status bar, messages): "camera 0", a file's name,
+    or a URL with its password masked ("rtsp://user:***@host/live"). The one place a
+    source is described for display."""
     if isinstance(source, int):
         return f"camera {source}"
-    return source if "://" in source else Path(source).name
+    return mask_credentials(source) if "://" in source else Path(source).name
+
+
+_SECRET_PARAMETERS = ("pass", "pwd", "secret", "token", "key", "auth", "sig")
+
+
+def mask_credentials(url: str) -> str:
+    """url with the password of its user:password@ part, and the values of query parameters
+    that look like secrets (password=, pwd=, token=, key=, auth=...), replaced by ***."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    authority, tail = rest[:min(ends, default=len(rest))], rest[min(ends, default=len(rest)):]
+    userinfo, at, host = authority.rpartition("@")  # a password may itself hold an "@"
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        authority = f"{user}{':***' if colon else ''}@{host}"
+    before_query, question, query = tail.partition("?")
+    if question:
+        query, hash_sign, fragment = query.partition("#")
+        parameters = []
+        for parameter in query.split("&"):
+            name, equals, value = parameter.partition("=")
+            secret = equals and value and any(word in name.lower() for word in _SECRET_PARAMETERS)
+            parameters.append(f"{name}=***" if secret else parameter)
+        tail = f"{before_query}?{'&'.join(parameters)}{hash_sign}{fragment}"
+    return f"{scheme}://{authority}{tail}"
+
+
+def find_cameras(indices: range = range(4)) -> list[int]:
+    """Camera indices that open. Quick when there are none (< 1 ms each); a camera that is
+    there can take a second or more to open, so call it off the GUI thread."""
+    found = []
+    for index in indices:
+        try:
+            FrameSource(index).release()
+            found.append(index)
+        except SourceError:
+            pass
+    return found
 
 
 def _frame_too_large(name: str, width: int, height: int) -> str:

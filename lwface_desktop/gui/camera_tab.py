@@ -1,10 +1,12 @@
 """The "Live camera" tab: pick a source, Start (Space), see people boxed in real time.
 
-Start never waits: it sends the model load to a job and, once the model is there (and the
-camera search is over, so the worker never opens a camera the search holds), starts a
-CameraWorker, which opens the capture and loops. Stop only asks: during the load it just
-forgets the load's result; while the worker runs it asks it to stop and shows "Stopping…"
-until the worker's finished signal, the one place that returns the toggle to Start.
+Start never waits: it sends the model load to a job and, once the model is there, starts a
+CameraWorker, which opens the capture and loops. A camera waits for the camera search too (so
+the worker does not open a camera the search holds), but at most SEARCH_WAIT_MS: a search
+that hangs on one device must not keep another from starting. A file or a URL never waits.
+Stop only asks: during the load it just forgets the load's result; while the worker runs it
+asks it to stop and shows "Stopping…" until the worker's finished signal, the one place that
+returns the toggle to Start.
 """
 
 from __future__ import annotations
@@ -12,43 +14,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from lwface_desktop.core.detection import Detector, summary_text
 from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.sources import describe_source, find_cameras
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
-
-
-def find_cameras(indices: range = range(4)) -> list[int]:
-    """Camera indices that open. Quick when there are none (< 1 ms each): runs in a job."""
-    from lwface_desktop.core.sources import FrameSource, SourceError
-
-    found = []
-    for index in indices:
-        try:
-            FrameSource(index).release()
-            found.append(index)
-        except SourceError:
-            pass
-    return found
+SEARCH_WAIT_MS = 3000  # how long a camera's Start waits for the camera search before trying anyway
 
 
 @dataclass(eq=False)
 class StartRequest:
-    """A Start that waits for its model (and for the camera search to end)."""
+    """A Start that waits for its model (and, for a camera, for the camera search to end)."""
 
     source: int | str
     model: Detector | None = None
+    search_waited: bool = False  # SEARCH_WAIT_MS have passed: a camera goes on without the search
+
+    def waits_for_search(self) -> bool:
+        return isinstance(self.source, int) and not self.search_waited
 
 
 class CameraTab(QWidget):
@@ -60,12 +56,15 @@ class CameraTab(QWidget):
         super().__init__(parent)
         self.detectors = detectors
         self.worker: CameraWorker | None = None
-        self.last_frame: QImage | None = None
+        self.last_frame: QImage | None = None            # as shown (scaled to the view)
+        self._last_annotated: np.ndarray | None = None  # the same frame at full resolution
         self.video_path: str | None = None
         self._state = IDLE
         self._request: StartRequest | None = None  # while STARTING
         self._probing = True                       # the camera search has not ended yet
         self._source_chosen = False                # by the user (or --source) in this session
+        self._search_wait = QTimer(self, singleShot=True)
+        self._search_wait.timeout.connect(self._on_search_wait_over)
 
         self.source_choice = QComboBox()
         self.source_choice.setToolTip("A camera, a video file, or a network stream")
@@ -127,7 +126,7 @@ class CameraTab(QWidget):
             control.connect(self._apply_options)
         self._apply_options()
         workers.start_job(lambda: find_cameras(), name="camera search",
-                          finished=self._on_cameras_found, done=self._on_probe_done)
+                          succeeded=self._on_cameras_found, done=self._on_probe_done)
 
     # --- settings ------------------------------------------------------------------------
     def restore_settings(self) -> None:
@@ -180,7 +179,17 @@ class CameraTab(QWidget):
 
     def _on_probe_done(self, _job) -> None:
         self._probing = False
-        self._launch_if_ready()  # a Start pressed during the search goes on now
+        self._search_wait.stop()
+        self._launch_if_ready()  # a camera's Start pressed during the search goes on now
+
+    def _on_search_wait_over(self) -> None:
+        request = self._request
+        if request is None or not self._probing:
+            return
+        request.search_waited = True
+        if request.model is not None:
+            self.status.emit(f"The camera search is taking long; trying {describe_source(request.source)} anyway…")
+        self._launch_if_ready()
 
     def _on_source_activated(self) -> None:
         self._source_chosen = True
@@ -239,16 +248,18 @@ class CameraTab(QWidget):
         self._set_state(STARTING)
         detectors = self.detectors
         workers.start_job(lambda: models.load(detectors, "yolov5"), name="model load", tag=request,
-                          finished=self._on_model_loaded, errored=self._on_model_failed)
+                          succeeded=self._on_model_loaded, errored=self._on_model_failed)
         waiting = " (loading the model)" if not detectors.is_loaded("yolov5") else ""
-        if self._probing:
+        if self._probing and request.waits_for_search():
             waiting = " (looking for cameras)"
-        self.status.emit(f"Starting {request.source}{waiting}…")
+            self._search_wait.start(SEARCH_WAIT_MS)
+        self.status.emit(f"Starting {describe_source(request.source)}{waiting}…")
 
     def stop(self) -> None:
         """Ask to stop; returns at once. The camera is released when the worker ends."""
         if self._state == STARTING:
             self._request = None  # the model load goes on; its result is not used (the model is kept)
+            self._search_wait.stop()
             self._set_state(IDLE)
             self.status.emit("Stopped.")
         elif self._state == RUNNING:
@@ -273,10 +284,12 @@ class CameraTab(QWidget):
 
     def _launch_if_ready(self) -> None:
         request = self._request
-        if request is None or request.model is None or self._probing:
+        if request is None or request.model is None or (self._probing and request.waits_for_search()):
             return
         self._request = None
+        self._search_wait.stop()
         self.worker = worker = CameraWorker(request.source, request.model, self._options())
+        worker.view_size = self.view.device_size()  # frames come scaled to it: the GUI thread only paints
         worker.opened.connect(self._on_opened)
         worker.frame_ready.connect(self._on_frame)
         worker.failed.connect(self._on_worker_message)
@@ -324,10 +337,11 @@ class CameraTab(QWidget):
         self.url.setEnabled(state == IDLE and self.source_choice.currentData() == URL_ITEM)
 
     # --- frames --------------------------------------------------------------------------
-    def _on_frame(self, image: QImage, detections, stats: dict) -> None:
+    def _on_frame(self, image: QImage, detections, stats: dict, annotated: np.ndarray) -> None:
         if self.sender() is not self.worker or self._state != RUNNING:
             return  # a late frame from a worker asked to stop
-        self.last_frame = image
+        self.worker.view_size = self.view.device_size()  # for the next frame (the view may have changed)
+        self.last_frame, self._last_annotated = image, annotated
         self.snapshot_button.setEnabled(True)
         self.view.set_image(image)
         ms = {k: stats[k] * 1000 for k in ("capture", "inference", "drawing")}
@@ -351,14 +365,15 @@ class CameraTab(QWidget):
             self.worker.options = self._options()  # replaced whole: the worker sees old or new
 
     def snapshot(self) -> workers.Job | None:
-        """Save the last annotated frame as a new JPEG in Pictures/lwface-desktop, in a job;
-        snapshot_saved (and the status bar) says where."""
-        image = self.last_frame
-        if image is None:
+        """Save the last annotated frame, at the camera's full resolution (not the view's), as
+        a new JPEG in Pictures/lwface-desktop, in a job; snapshot_saved (and the status bar)
+        says where."""
+        annotated = self._last_annotated
+        if annotated is None:
             return None
         folder = snapshot_folder()
-        return workers.start_job(lambda: save_snapshot(image, folder), name="snapshot",
-                                 finished=self._on_snapshot_saved, errored=self._on_snapshot_failed)
+        return workers.start_job(lambda: save_snapshot(rgb_to_qimage(annotated), folder), name="snapshot",
+                                 succeeded=self._on_snapshot_saved, errored=self._on_snapshot_failed)
 
     def _on_snapshot_saved(self, _job, path: Path) -> None:
         self.status.emit(f"Snapshot saved: {path}")

@@ -3,6 +3,7 @@
 The model is loaded before the thread starts (a one-shot job of the camera tab): the thread
 only opens the capture, loops and releases it. Stopping is cooperative: request_stop() asks,
 and the thread's finished signal says it is over; nothing ever waits for it on the GUI thread.
+Frames are scaled here to the size the view shows them at, so the GUI thread only paints.
 """
 
 from __future__ import annotations
@@ -11,25 +12,34 @@ import logging
 import threading
 import time
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from lwface_desktop.core.detection import Detector
 from lwface_desktop.core.errors import UserError
 from lwface_desktop.core.pipeline import capture_latest, process_frame
 from lwface_desktop.core.sources import FrameSource, LatestFrame
+from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05  # how often the loop looks at the Stop request while waiting
+MAX_SHOWN_SIDE = 1920  # the longest side of a shown frame while the view's size is not known
 
 
 class CameraWorker(QThread):
     """Owns the capture. A helper thread reads frames into a LatestFrame slot (a video file
     at its own frame rate, like a camera); this thread detects on the newest, draws, and
-    emits one QImage at a time: the next only after the view calls frame_consumed()."""
+    emits one QImage at a time: the next only after the view calls frame_consumed().
+
+    The QImage is the annotated frame scaled to view_size (device pixels, set by the tab and
+    updated as the view changes size); the full-resolution annotated frame comes with it
+    (for a snapshot), as an array this worker never touches again."""
 
     opened = Signal(str)                        # the source's name
-    frame_ready = Signal(object, object, object)  # QImage, list[Detection], stats dict
+    # QImage to show, list[Detection], stats dict, the annotated frame (HxWx3 uint8 RGB, full size)
+    frame_ready = Signal(object, object, object, object)
     failed = Signal(str)                        # a message for the user
     ended = Signal(str)                         # a video file came to its end
     notice = Signal(str)                        # a problem that does not stop the camera
@@ -39,6 +49,7 @@ class CameraWorker(QThread):
         self.source = source
         self.model = model          # a loaded YoloDetector, shared: the worker uses with_options() copies
         self.options = options      # img_size, conf, people_only; the GUI replaces it whole
+        self.view_size: tuple[int, int] | None = None  # where frames are shown, in device pixels
         self._consumed = threading.Event()
         self._consumed.set()
         self._slot: LatestFrame | None = None
@@ -83,7 +94,7 @@ class CameraWorker(QThread):
                 source.release()
 
     def _loop(self, model, source: FrameSource, slot: LatestFrame) -> None:
-        options, detector = None, model
+        options, detector, problem = None, model, None
         fps, last_emit = 0.0, None
         while not self.isInterruptionRequested():
             if not self._consumed.wait(POLL_S):
@@ -99,22 +110,56 @@ class CameraWorker(QThread):
                 continue
             if self.options is not options:  # settings changed in the GUI
                 options = self.options
-                try:
-                    classes = model.class_ids(["person"]) if options.get("people_only") else None
-                    detector = model.with_options(img_size=options["img_size"], conf=options["conf"],
-                                                  classes=classes)
-                except ValueError as e:  # "People only" on a model without people, 320 on a P6 model
-                    self.notice.emit(f"This model cannot do that ({e}); the previous settings stay.")
+                detector, news = configured(model, options)
+                if news != problem and news is not None:
+                    self.notice.emit(news)
+                problem = news
             annotated, detections, timings = process_frame(frame.image, detector)
             start = time.perf_counter()
-            image = rgb_to_qimage(annotated)
+            image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
             timings["drawing"] += time.perf_counter() - start
             now = time.perf_counter()
             if last_emit is not None:  # smoothed, so the number is readable
                 fps = 0.8 * fps + 0.2 / max(now - last_emit, 1e-6) if fps else 1 / max(now - last_emit, 1e-6)
             last_emit = now
             stats = {"fps": fps, "capture": frame.capture_s, **timings, "dropped": slot.dropped,
-                     "index": frame.index}
+                     "index": frame.index, "img_size": detector.img_size, "conf": detector.conf,
+                     "people_only": detector.classes is not None}
             self._consumed.clear()
-            self.frame_ready.emit(image, detections, stats)
+            self.frame_ready.emit(image, detections, stats, annotated)
 
+
+def configured(model, options: dict) -> tuple[Detector, str | None]:
+    """model with the tab's options, and a notice for the user if the model cannot take one.
+    Each option is applied on its own: one the model refuses ("People only" on a model with
+    no "person" class) is left out, and the others (input size, score) still apply."""
+    detector = model.with_options(conf=options["conf"], classes=None)
+    problems = []
+    try:
+        detector = detector.with_options(img_size=options["img_size"])
+    except ValueError as e:
+        problems.append(f"the input size {options['img_size']} does not suit this model ({e}); "
+                        f"it stays {detector.img_size}")
+    if options.get("people_only"):
+        try:
+            detector = detector.with_options(classes=model.class_ids(["person"]))
+        except ValueError as e:
+            problems.append(f"People only needs a \"person\" class ({e}); all objects are shown")
+    if not problems:
+        return detector, None
+    return detector, "This model cannot do everything asked: " + "; ".join(problems) + "."
+
+
+def scaled_for_view(rgb: np.ndarray, view_size: tuple[int, int] | None) -> np.ndarray:
+    """rgb (HxWx3) at the size the view shows it (fit_size), or with its longest side at most
+    MAX_SHOWN_SIDE while that is not known; rgb itself when it is that size already."""
+    height, width = rgb.shape[:2]
+    if view_size is None:
+        scale = min(1.0, MAX_SHOWN_SIDE / max(width, height))
+        target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    else:
+        target = fit_size(width, height, *view_size)
+    if target == (width, height):
+        return rgb
+    smaller = target[0] < width
+    return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA if smaller else cv2.INTER_LINEAR)

@@ -1,4 +1,11 @@
-"""The "Open image" tab: a photo in, its faces (or objects) boxed in red out."""
+"""The "Open image" tab: a photo in, its faces (or objects) boxed in red out.
+
+Photo jobs run one at a time: a photo of 120 megapixels takes some 0.5-1 GB to decode and
+detect in, so quick opens (or drops, or changes of detector) must not run side by side. While
+one runs, the newest request waits in a single pending slot (replacing any older one there);
+when the running job ends its result is dropped if it is no longer the newest, and the pending
+request starts.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,14 @@ from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_annotated
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
+
+
+@dataclass(frozen=True)
+class PhotoRequest:
+    number: int      # the tab's request counter: only the newest one's answer is shown
+    path: Path
+    kind: str
+    conf: float
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,8 @@ class ImageTab(QWidget):
         self.result: PhotoResult | None = None
         self._path: Path | None = None  # the photo last asked for
         self._request = 0                # only the newest request's result is shown
-        self._detecting: set[workers.Job] = set()
+        self._detecting: workers.Job | None = None    # the one photo job running
+        self._pending: PhotoRequest | None = None     # the newest request, waiting for it
         self._saving: set[workers.Job] = set()
         self._doing = ""                 # what the busy indicator says about detection
 
@@ -142,17 +158,31 @@ class ImageTab(QWidget):
         """Detect again in the photo last asked for (after a change of detector or score)."""
         if self._path is None:
             return
-        path, kind, conf, detectors = self._path, self.kind(), self.conf.value(), self.detectors
         self._request += 1
-        job = workers.start_job(lambda: find_in_photo(path, detectors, kind, conf), name="photo",
-                                tag=self._request, finished=self._on_found, errored=self._on_failed)
-        self._detecting.add(job)
+        request = PhotoRequest(self._request, self._path, self.kind(), self.conf.value())
+        if self._detecting is None:
+            self._start_detecting(request)
+        else:
+            self._pending = request  # after the running job; any older pending request is dropped
         self.message.hide()
-        loading = not detectors.is_loaded(kind)
+        loading = not self.detectors.is_loaded(request.kind)
         self._doing = "Loading the YOLOv5 model…" if loading else "Detecting…"
         self._show_busy()
         self.status.emit(f"{'Loading the model and finding' if loading else 'Finding'} "
-                         f"{'faces' if kind == 'cascade' else 'objects'} in {path.name}…")
+                         f"{'faces' if request.kind == 'cascade' else 'objects'} in {request.path.name}…")
+
+    def _start_detecting(self, request: PhotoRequest) -> None:
+        detectors = self.detectors
+        self._detecting = workers.start_job(
+            lambda: find_in_photo(request.path, detectors, request.kind, request.conf), name="photo",
+            tag=request.number, succeeded=self._on_found, errored=self._on_failed, done=self._on_photo_done)
+
+    def _on_photo_done(self, job: workers.Job) -> None:
+        if job is not self._detecting:
+            return
+        self._detecting, pending, self._pending = None, self._pending, None
+        if pending is not None:
+            self._start_detecting(pending)
 
     def warm_up(self) -> None:
         """Load the current detector in the background so the first photo is not slower."""
@@ -163,7 +193,11 @@ class ImageTab(QWidget):
         return self._path is not None
 
     def is_busy(self) -> bool:
-        return bool(self._detecting or self._saving)
+        return self._detecting is not None or self._pending is not None or bool(self._saving)
+
+    def shutdown(self) -> None:
+        """Before the window closes: a request still waiting is not started (the running job ends)."""
+        self._pending = None
 
     def save_to(self, path: str | Path) -> workers.Job | None:
         """Write the annotated photo to path in a job; never onto the photo it came from (nor a
@@ -172,7 +206,7 @@ class ImageTab(QWidget):
             return None
         path, photo, detections = Path(path), self.result.path, self.result.detections
         job = workers.start_job(lambda: save_annotated(photo, detections, path), name="save",
-                                finished=self._on_saved, errored=self._on_save_failed, done=self._on_save_done)
+                                succeeded=self._on_saved, errored=self._on_save_failed, done=self._on_save_done)
         self._saving.add(job)
         self._show_busy()
         self.status.emit(f"Saving {path.name}…")
@@ -201,8 +235,7 @@ class ImageTab(QWidget):
         self._show_busy()
 
     def _detection_done(self, job: workers.Job) -> bool:
-        """Forget the job; True if it answers the newest request (older answers are dropped)."""
-        self._detecting.discard(job)
+        """True if the job answers the newest request (older answers are dropped)."""
         if job.tag != self._request:
             return False
         self._doing = ""

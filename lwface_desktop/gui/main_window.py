@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit, QMainWindow, QMessageBox, QTabWidget
 
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
@@ -18,7 +18,7 @@ from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
-SAVE_FILTER = "JPEG image (*.jpg);;PNG image (*.png)"
+SAVE_FILTERS = {"JPEG image (*.jpg)": "jpg", "PNG image (*.png)": "png"}  # filter -> its suffix
 MODEL_FILTER = "YOLOv5 models (*.pt);;All files (*)"
 CLOSE_WAIT_MS = 5000  # a stuck network read cannot hold the window longer; it ends in the background
 log = logging.getLogger(__name__)
@@ -93,12 +93,9 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         folder = Path(self._last_folder())
-        suggested = unused_path(folder, f"{result.path.stem}-{result.label}s", ".jpg")
-        path, _ = QFileDialog.getSaveFileName(self, "Save annotated image", str(suggested), SAVE_FILTER)
-        if path:
-            if not Path(path).suffix:
-                path += ".jpg"
-            self.image_tab.save_to(path)  # in a job; the folder is remembered once it is saved
+        dialog = SaveDialog(self, unused_path(folder, f"{result.path.stem}-{result.label}s", ".jpg"))
+        if dialog.exec() and dialog.selectedFiles():
+            self.image_tab.save_to(dialog.selectedFiles()[0])  # in a job; the folder is remembered once saved
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a YOLOv5 model", self._last_folder(), MODEL_FILTER)
@@ -112,7 +109,7 @@ class MainWindow(QMainWindow):
         detectors = self.detectors
         workers.start_job(lambda: models.load(detectors, "yolov5"), name="model load",
                           tag=(self._model_request, Path(path), previous),
-                          finished=self._on_model_loaded, errored=self._on_model_failed)
+                          succeeded=self._on_model_loaded, errored=self._on_model_failed)
         self.statusBar().showMessage(f"Loading {Path(path).name}…")
 
     def _on_model_loaded(self, job: workers.Job, model) -> None:
@@ -165,6 +162,7 @@ class MainWindow(QMainWindow):
         released and saves are complete before the window goes. A worker stuck longer (a
         network read) goes on in the background; the app's exit waits for it again."""
         self.camera_tab.shutdown()
+        self.image_tab.shutdown()
         settings.store(settings.WINDOW_GEOMETRY, self.saveGeometry())
         self.image_tab.save_settings()
         self.camera_tab.save_settings()
@@ -178,3 +176,37 @@ class MainWindow(QMainWindow):
                           f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos, offline, "
                           "with scikit-image's frontal-face cascade, and people and 79 other kinds "
                           "of objects with YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
+
+
+class SaveDialog(QFileDialog):
+    """Save as JPEG or PNG. A name typed without an extension gets the chosen filter's (.jpg
+    or .png) as the dialog's default suffix, so the dialog itself asks "replace it?" about
+    the name that will really be written, never about a name without one."""
+
+    def __init__(self, parent, suggested: Path):
+        super().__init__(parent, "Save annotated image", str(suggested.parent), ";;".join(SAVE_FILTERS))
+        self.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.setFileMode(QFileDialog.FileMode.AnyFile)
+        self.filterSelected.connect(self._use_suffix_of)  # also reaches a native dialog's choice
+        self.selectNameFilter(next(f for f, suffix in SAVE_FILTERS.items() if f".{suffix}" == suggested.suffix))
+        self._use_suffix_of(self.selectedNameFilter())
+        self.selectFile(suggested.name)
+
+    def selectNameFilter(self, name_filter: str) -> None:
+        super().selectNameFilter(name_filter)
+        self._use_suffix_of(name_filter)
+
+    def _use_suffix_of(self, name_filter: str) -> None:
+        self.setDefaultSuffix(SAVE_FILTERS.get(name_filter, "jpg"))
+
+    def accept(self) -> None:
+        self._use_suffix_of(self.selectedNameFilter())  # the filter as chosen now, however it was chosen
+        typed = self.findChild(QLineEdit, "fileNameEdit")  # Qt's own dialog (a native one has none)
+        if typed is not None and typed.text() and "." not in Path(typed.text()).name:
+            # A name typed without an extension: Qt's dialog may have selected an existing file
+            # it completes to (with the suffix of the filter chosen before). The name typed,
+            # with the suffix of the filter chosen now, is what is written and asked about.
+            for view in self.findChildren(QAbstractItemView):
+                if view.selectionModel() is not None:
+                    view.selectionModel().clearSelection()
+        super().accept()

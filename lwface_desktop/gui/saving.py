@@ -13,8 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from lwface_desktop.core.detection import Detection
-from lwface_desktop.core.errors import ImageError
-from lwface_desktop.core.images import SAVE_SUFFIXES, save_image, unused_path
+from lwface_desktop.core.images import save_image, unused_path
 from lwface_desktop.core.outputs import OutputError, check_outputs, writing
 from lwface_desktop.core.pipeline import annotate_photo
 
@@ -23,11 +22,10 @@ NAME_ATTEMPTS = 100  # snapshots taken at the same second race for a name: try t
 
 
 def save_annotated(photo: Path, detections: list[Detection], target: Path) -> Path:
-    """The full-resolution photo with its boxes, as JPEG or PNG (by target's extension).
-    Never onto the photo itself, nor a hard or symbolic link to it (OutputError). The user
-    has already agreed to replace any other existing target in the save dialog."""
-    if target.suffix.lower() not in SAVE_SUFFIXES:  # before decoding the photo for nothing
-        raise ImageError(f"{target.name}: choose a name ending in .jpg or .png.")
+    """The full-resolution photo with its boxes, as JPEG or PNG (by target's extension;
+    save_image refuses any other). Never onto the photo itself, nor a hard or symbolic link
+    to it (OutputError). The user has already agreed to replace any other existing target
+    in the save dialog, which asked about this very name (main_window.SaveDialog)."""
     check_outputs([target], [photo])
     save_image(annotate_photo(photo, detections), target, overwrite=True)  # through writing()
     return target

@@ -3,9 +3,9 @@
 Two kinds of workers:
 
 - Job: a one-shot function (detect in a photo, load a model, save a file, look for cameras)
-  on the registry's thread pool. Its result comes back as `finished(job, result)`, a readable
-  error as `errored(job, message)`, and `done(job)` follows either: exceptions are caught and
-  emitted, never lost on stderr. Pass the slots to start_job(): it connects them before the
+  on the registry's thread pool. Its result comes back as `succeeded(job, result)`, a readable
+  error as `errored(job, message)`, and `done(job)`, the job's end, follows either: exceptions
+  are caught and emitted, never lost on stderr. Pass the slots to start_job(): it connects them before the
   job starts (a fast job can end before start_job() returns).
 - A long-lived QThread (the camera loop), started with start_thread().
 
@@ -32,9 +32,9 @@ POOL_THREADS = 4  # a model load, a photo, a save and the camera search never qu
 
 
 class JobSignals(QObject):
-    finished = Signal(object, object)  # the job, fn's return value
-    errored = Signal(object, str)      # the job, a message for the user
-    done = Signal(object)              # the job, after finished or errored
+    succeeded = Signal(object, object)  # the job, fn's return value
+    errored = Signal(object, str)       # the job, a message for the user
+    done = Signal(object)               # the job's end, after succeeded or errored
 
 
 class Job(QRunnable):
@@ -62,7 +62,7 @@ class Job(QRunnable):
             log.exception("background job %s failed", self.name)
             self.signals.errored.emit(self, f"Something went wrong: {e}")
         else:
-            self.signals.finished.emit(self, result)
+            self.signals.succeeded.emit(self, result)
         finally:
             self.ended.set()
             self.signals.done.emit(self)
@@ -74,8 +74,6 @@ class Job(QRunnable):
 class Registry(QObject):
     """All live jobs and threads. Used from the GUI thread only."""
 
-    changed = Signal()  # a worker was added or removed
-
     def __init__(self):
         super().__init__()
         self.pool = QThreadPool()
@@ -84,18 +82,17 @@ class Registry(QObject):
         self._threads: set[QThread] = set()
 
     def start_job(self, fn: Callable[[], Any], name: str = "job", tag: Any = None, *,
-                  finished: Callable | None = None, errored: Callable | None = None,
+                  succeeded: Callable | None = None, errored: Callable | None = None,
                   done: Callable | None = None) -> Job:
         """Run fn on the pool. The slots are connected before it starts: a job can end before
         start_job() returns, and a signal emitted before a connection never reaches it."""
         job = Job(fn, name, tag)
-        for signal, slot in ((job.signals.finished, finished), (job.signals.errored, errored),
+        for signal, slot in ((job.signals.succeeded, succeeded), (job.signals.errored, errored),
                              (job.signals.done, done)):
             if slot is not None:
                 signal.connect(slot)
         job.signals.done.connect(self._job_done)
         self._jobs.add(job)
-        self.changed.emit()
         self.pool.start(job)
         return job
 
@@ -103,7 +100,6 @@ class Registry(QObject):
         """Start a QThread and keep it until its finished signal; then it is deleted."""
         thread.finished.connect(self._thread_finished)
         self._threads.add(thread)
-        self.changed.emit()
         thread.start()
         return thread
 
@@ -131,14 +127,12 @@ class Registry(QObject):
 
     def _job_done(self, job: Job) -> None:
         self._jobs.discard(job)
-        self.changed.emit()
 
     def _thread_finished(self) -> None:
         thread = self.sender()
         if thread in self._threads:
             self._threads.discard(thread)
             thread.deleteLater()  # fifty Start/Stop clicks must not leave fifty QThreads
-            self.changed.emit()
 
 
 def _remaining_ms(deadline: float) -> int:
@@ -156,7 +150,7 @@ def registry() -> Registry:
 
 
 def start_job(fn: Callable[[], Any], name: str = "job", tag: Any = None, **slots: Callable) -> Job:
-    """Registry.start_job: slots are finished=, errored=, done= (connected before it starts)."""
+    """Registry.start_job: slots are succeeded=, errored=, done= (connected before it starts)."""
     return registry().start_job(fn, name, tag, **slots)
 
 

@@ -46,6 +46,7 @@ def nothing_left_running(qtbot):
 def close_cleanly(window) -> None:
     """before_close_func: stop the camera and let every worker end before the window closes."""
     window.camera_tab.shutdown()
+    window.image_tab.shutdown()
     workers.stop_all()
     assert workers.await_workers(SETTLE_MS), workers.live_workers()
 
@@ -70,6 +71,25 @@ def make_window(qtbot):
 @pytest.fixture
 def window(make_window):
     return make_window()  # each test starts as a first run
+
+
+ASTRONAUT_CLIP_FRAMES = 300  # 20 s at 15 fps: it never ends while a test looks at its frames
+
+
+@pytest.fixture(scope="session")
+def astronaut_clip(tmp_path_factory):
+    """A 640x480 MJPG video at 15 fps of the astronaut only, for 20 s: whichever frame a test
+    sees first shows her, and the clip outlasts any test that waits for a frame or two."""
+    import cv2
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("video") / "astronaut.avi"
+    frame = cv2.cvtColor(cv2.resize(data.astronaut(), (640, 480)), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for _ in range(ASTRONAUT_CLIP_FRAMES):
+        writer.write(frame)
+    writer.release()
+    return path
 
 
 class Gate:

@@ -14,14 +14,19 @@ import sys
 import threading
 
 import pytest
+from PIL import Image
 from PySide6.QtGui import QImage
 
 from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.sources import describe_source
 from lwface_desktop.gui import camera_tab as camera_tab_module
+from lwface_desktop.gui import main_window as main_window_module
 from lwface_desktop.gui import settings, workers
 from lwface_desktop.gui.camera_tab import IDLE, RUNNING, STARTING, STOPPING
 from lwface_desktop.gui.camera_worker import CameraWorker
+from lwface_desktop.gui.image_view import fit_size
 from tests.conftest import WEIGHTS, needs_weights, open_files
+from tests.gui.conftest import SETTLE_MS
 
 TIMEOUT = 20_000
 OPTIONS = {"img_size": 320, "conf": settings.SCORE_DEFAULT, "people_only": False}
@@ -43,6 +48,20 @@ def wait_until_nothing_runs(qtbot) -> None:
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)
 
 
+def record_frames(monkeypatch) -> list:
+    """Every frame_ready of every worker the tab starts from now on, (image, detections,
+    stats, annotated), recorded from the worker's first frame: none is missed."""
+    frames = []
+
+    def make_worker(*args):
+        worker = CameraWorker(*args)
+        worker.frame_ready.connect(lambda *frame: frames.append(frame))
+        return worker
+
+    monkeypatch.setattr(camera_tab_module, "CameraWorker", make_worker)
+    return frames
+
+
 def is_red(image: QImage, x: int, y: int) -> bool:
     c = image.pixelColor(x, y)
     return c.red() > 200 and c.green() < 60 and c.blue() < 60
@@ -55,24 +74,27 @@ def test_frames_arrive_with_their_figures(qtbot, camera, clip):
     assert camera.state() == RUNNING and camera.toggle.text() == "Stop"
     with qtbot.waitSignal(camera.worker.frame_ready, timeout=TIMEOUT) as frame:
         pass
-    image, _, stats = frame.args
-    assert (image.width(), image.height()) == (640, 480)
+    image, _, stats, annotated = frame.args
+    assert annotated.shape == (480, 640, 3)  # the full frame, for a snapshot
+    # The picture comes at the size the view shows it: the GUI thread only paints it.
+    assert (image.width(), image.height()) == fit_size(640, 480, *camera.view.device_size())
     assert set(stats) >= {"fps", "capture", "inference", "drawing", "dropped"}
     qtbot.waitUntil(lambda: "fps" in camera.stats.text() and "inference" in camera.stats.text(), timeout=TIMEOUT)
 
 
 @needs_weights
-def test_people_are_found_and_boxed(qtbot, camera, clip):
+def test_people_are_found_and_boxed(qtbot, camera, astronaut_clip, monkeypatch):
     camera.detectors.weights = str(WEIGHTS)
-    camera.set_source(str(clip))
-    with qtbot.waitSignal(camera.status, check_params_cb=lambda t: t.startswith("Live:"), timeout=TIMEOUT):
-        camera.start()
-    with qtbot.waitSignal(camera.worker.frame_ready, timeout=TIMEOUT) as frame:
-        pass
-    image, detections, _ = frame.args
-    assert detections[0].label == "person"  # the first frames are the astronaut
+    frames = record_frames(monkeypatch)
+    camera.set_source(str(astronaut_clip))  # every frame is the astronaut
+    camera.start()
+    qtbot.waitUntil(lambda: len(frames) > 0, timeout=TIMEOUT)
+    image, detections, _, annotated = frames[0]
+    assert detections[0].label == "person"
     x1, y1, x2, y2 = (round(v) for v in detections[0].box)
-    assert is_red(image, x1 + 1, (y1 + y2) // 2)
+    assert is_red(QImage(annotated.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888), x1 + 1, (y1 + y2) // 2)
+    scale = image.width() / 640  # the shown picture is the same, scaled to the view
+    assert any(is_red(image, round(x1 * scale) + dx, round((y1 + y2) / 2 * scale)) for dx in range(3))
 
 
 def test_stop_only_asks_and_the_worker_s_end_cleans_up(qtbot, camera, clip, gui_waits):
@@ -115,21 +137,66 @@ def test_stop_during_the_model_load_returns_at_once_and_leaves_nothing_behind(
     assert len(created) == 1
 
 
-def test_start_during_the_camera_search_starts_after_it(qtbot, make_window, random_weights, clip, gate,
-                                                        monkeypatch):
+def search_is_running() -> bool:
+    return "camera search" in [getattr(w, "name", None) for w in workers.live_workers()]
+
+
+def test_a_camera_s_start_during_the_camera_search_starts_after_it(qtbot, make_window, random_weights, gate,
+                                                                   monkeypatch):
+    monkeypatch.setattr(camera_tab_module, "SEARCH_WAIT_MS", 10 * SETTLE_MS)  # a bound never reached here
     monkeypatch.setattr(camera_tab_module, "find_cameras", gate.wrap(lambda: []))
+    searching_when_started = []
+    monkeypatch.setattr(camera_tab_module, "CameraWorker",
+                        lambda *args: searching_when_started.append(camera._probing) or CameraWorker(*args))
     window = make_window(str(random_weights))
     camera = window.camera_tab
     qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)  # the search holds the cameras now
-    camera.set_source(str(clip))
-    camera.start()
-    # The model loads meanwhile; then only the search is left, and the worker waits for it.
+    camera.set_source(7)
+    with qtbot.waitSignal(camera.status, timeout=0) as starting:
+        camera.start()
+    assert starting.args == ["Starting camera 7 (looking for cameras)…"]
+    # The model loads meanwhile; then only the search is left, and the camera waits for it.
     qtbot.waitUntil(lambda: [getattr(w, "name", None) for w in workers.live_workers()] == ["camera search"],
                     timeout=TIMEOUT)
     assert camera.state() == STARTING and camera.worker is None and camera.toggle.text() == "Stop"
+    with qtbot.waitSignal(camera.running_changed, check_params_cb=lambda running: not running, timeout=TIMEOUT):
+        gate.open()
+    assert searching_when_started == [False]  # the worker came after the search, never beside it
+    assert "Camera 7 could not be opened" in camera.message.text()
+
+
+def test_a_camera_search_that_hangs_holds_a_camera_s_start_only_so_long(qtbot, make_window, random_weights, gate,
+                                                                        monkeypatch):
+    monkeypatch.setattr(camera_tab_module, "SEARCH_WAIT_MS", 0)  # stands for "the bound has passed"
+    monkeypatch.setattr(camera_tab_module, "find_cameras", gate.wrap(lambda: []))
+    window = make_window(str(random_weights))
+    camera = window.camera_tab
+    qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)  # the search hangs, and goes on hanging
+    camera.set_source(7)
+    with qtbot.waitSignal(camera.running_changed, check_params_cb=lambda running: not running, timeout=TIMEOUT):
+        camera.start()  # the camera is tried anyway: here there is none
+    assert "Camera 7 could not be opened" in camera.message.text() and search_is_running()
     gate.open()
-    qtbot.waitUntil(lambda: camera.last_frame is not None, timeout=TIMEOUT)
-    assert camera.state() == RUNNING
+
+
+@pytest.mark.parametrize("source", ["video", "url"])
+def test_a_video_or_a_stream_never_waits_for_the_camera_search(qtbot, make_window, random_weights, clip, gate,
+                                                               silent_stream, monkeypatch, source):
+    monkeypatch.setattr(camera_tab_module, "SEARCH_WAIT_MS", 10 * SETTLE_MS)  # a bound never reached here
+    monkeypatch.setattr(camera_tab_module, "find_cameras", gate.wrap(lambda: []))
+    window = make_window(str(random_weights))
+    camera = window.camera_tab
+    qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)  # the search hangs until the end of the test
+    url, connected = silent_stream
+    camera.set_source(str(clip) if source == "video" else url)
+    camera.start()
+    if source == "video":
+        qtbot.waitUntil(lambda: camera.last_frame is not None, timeout=TIMEOUT)
+    else:
+        qtbot.waitUntil(connected.is_set, timeout=TIMEOUT)  # the worker is opening the stream
+    assert camera.state() == RUNNING and search_is_running()
+    camera.stop()
+    gate.open()
 
 
 @pytest.fixture
@@ -210,13 +277,15 @@ def test_a_video_that_ends_says_so(qtbot, camera, clip):
     assert str(clip) not in open_files()
 
 
-def test_closing_the_window_while_running_stops_the_worker(qtbot, window, random_weights, clip):
+def test_closing_the_window_while_running_stops_the_worker(qtbot, window, random_weights, clip, monkeypatch):
+    monkeypatch.setattr(main_window_module, "CLOSE_WAIT_MS", 10 * SETTLE_MS)  # however slow the machine
     window.detectors.weights = str(random_weights)
     window.start_camera(str(clip))
     qtbot.waitUntil(lambda: window.camera_tab.last_frame is not None, timeout=TIMEOUT)
     worker = window.camera_tab.worker
+    assert worker.isRunning()
     window.close()
-    assert worker.isFinished() and str(clip) not in open_files()
+    assert worker.isFinished() and str(clip) not in open_files()  # closing awaited it: the file is released
     wait_until_nothing_runs(qtbot)
 
 
@@ -225,7 +294,7 @@ def test_a_slow_consumer_gets_the_latest_frame_never_a_backlog(qtbot, random_wei
     replace each other in the slot, so the next frame emitted is the newest, not the next."""
     worker = CameraWorker(str(clip), Detectors(random_weights).get("yolov5"), OPTIONS)
     frames = []
-    worker.frame_ready.connect(lambda image, dets, stats: frames.append(stats))
+    worker.frame_ready.connect(lambda image, dets, stats, annotated: frames.append(stats))
     with qtbot.waitSignal(worker.frame_ready, timeout=TIMEOUT):
         worker.start()
     try:
@@ -256,6 +325,18 @@ def test_fifty_quick_toggles_never_block_and_leave_nothing_behind(qtbot, camera,
     start_and_wait_for_a_frame(qtbot, camera)  # still works after all that
 
 
+def test_a_snapshot_has_the_camera_s_resolution_not_the_view_s(qtbot, camera, astronaut_clip):
+    camera.window().resize(400, 380)  # a view smaller than the 640 x 480 frames
+    qtbot.waitUntil(lambda: camera.view.device_size()[0] < 640, timeout=TIMEOUT)
+    camera.set_source(str(astronaut_clip))
+    start_and_wait_for_a_frame(qtbot, camera)
+    shown = camera.last_frame
+    assert (shown.width(), shown.height()) == fit_size(640, 480, *camera.view.device_size())
+    with qtbot.waitSignal(camera.snapshot_saved, timeout=TIMEOUT) as saved:
+        camera.snapshot()
+    assert Image.open(saved.args[0]).size == (640, 480)
+
+
 def test_snapshots_are_saved_off_the_gui_thread_each_as_a_new_file(qtbot, camera, clip):
     camera.set_source(str(clip))
     start_and_wait_for_a_frame(qtbot, camera)
@@ -271,12 +352,18 @@ def test_snapshots_are_saved_off_the_gui_thread_each_as_a_new_file(qtbot, camera
     assert camera.window().statusBar().currentMessage() == f"Snapshot saved: {second}"
 
 
-def test_options_reach_the_running_worker(qtbot, camera, clip):
-    camera.set_source(str(clip))
+def test_options_reach_the_running_worker(qtbot, camera, astronaut_clip, monkeypatch):
+    frames = record_frames(monkeypatch)
+    camera.set_source(str(astronaut_clip))
     start_and_wait_for_a_frame(qtbot, camera)
+    assert frames[0][2]["img_size"] == 320 and not frames[0][2]["people_only"]
     camera.size_choice.setCurrentIndex(camera.size_choice.findData(640))
     camera.class_choice.setCurrentIndex(1)  # people only
-    assert camera.worker.options == {"img_size": 640, "conf": settings.SCORE_DEFAULT, "people_only": True}
+    camera.conf.setValue(60)
+    # A later frame was detected with them (the stats say what the detector used).
+    qtbot.waitUntil(lambda: (frames[-1][2]["img_size"], frames[-1][2]["conf"], frames[-1][2]["people_only"])
+                    == (640, 0.6, True), timeout=TIMEOUT)
+    assert all(d.label == "person" and d.score >= 0.6 for d in frames[-1][1])
 
 
 # The app in a child process, saying "live" on stdout once the camera runs (the capture is open).
@@ -303,30 +390,84 @@ def test_the_app_exits_cleanly_on_a_signal_while_the_camera_runs(clip, random_we
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
     app = subprocess.Popen([sys.executable, "-c", LIVE_SCRIPT, str(random_weights), str(clip)], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(60, app.kill)  # an app that shows an error instead never says "live"
+    watchdog.start()
     try:
         assert app.stdout.readline() == "live\n", "the camera did not start"
         assert str(clip) in _open_files_of(app.pid)
         app.send_signal(sig)
         _, stderr = app.communicate(timeout=60)
     finally:
+        watchdog.cancel()
         app.kill()  # only if it is still there after a failure
         app.wait()
     assert app.returncode == 0 and "Traceback" not in stderr, stderr
 
 
-def test_people_only_on_a_model_without_people_is_a_notice_not_a_stop(qtbot, camera, clip, tmp_path):
-    from tests.checkpoints import architecture_of, random_network, save_checkpoint
+def fruit_model(path):
+    """A model trained on other things than people: apple, banana, cherry."""
+    from tests.checkpoints import random_network, save_checkpoint, tiny_architecture
 
-    fruit = tmp_path / "fruit.pt"
-    architecture = architecture_of(nc=3)
-    save_checkpoint(random_network(architecture, [8, 16, 32]), fruit, architecture,
+    architecture = tiny_architecture(nc=3)
+    save_checkpoint(random_network(architecture, [8, 16, 32]), path, architecture,
                     ["apple", "banana", "cherry"], [8, 16, 32])
-    camera.detectors.weights = str(fruit)
+    return path
+
+
+def test_people_only_on_a_model_without_people_is_a_notice_not_a_stop(qtbot, camera, clip, tmp_path):
+    camera.detectors.weights = str(fruit_model(tmp_path / "fruit.pt"))
     camera.set_source(str(clip))
     start_and_wait_for_a_frame(qtbot, camera)
     camera.class_choice.setCurrentIndex(1)  # people only
     qtbot.waitUntil(camera.message.isVisible, timeout=TIMEOUT)
     assert "unknown class person" in camera.message.text() and camera.is_running()
+
+
+def test_options_a_model_cannot_take_are_left_out_and_the_others_apply(qtbot, camera, astronaut_clip,
+                                                                       tmp_path, monkeypatch):
+    # As restored from the settings: People only, 640, 0.5; then a model without people is loaded.
+    camera.class_choice.setCurrentIndex(1)
+    camera.size_choice.setCurrentIndex(camera.size_choice.findData(640))
+    camera.conf.setValue(50)
+    camera.detectors.weights = str(fruit_model(tmp_path / "fruit.pt"))
+    frames = record_frames(monkeypatch)
+    camera.set_source(str(astronaut_clip))
+    start_and_wait_for_a_frame(qtbot, camera)
+    stats = frames[0][2]
+    assert (stats["img_size"], stats["conf"], stats["people_only"]) == (640, 0.5, False)  # the first frame already
+    assert camera.message.isVisible() and camera.is_running()
+    text = camera.message.text()
+    assert "People only" in text and "unknown class person" in text and "all objects are shown" in text
+    assert "previous settings" not in text and "input size" not in text
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("rtsp://viewer:s3cret@cam.local:554/live", "rtsp://viewer:***@cam.local:554/live"),
+    ("http://admin:p@ss@10.0.0.9/video.cgi?user=admin&pwd=s3cret&fps=15",
+     "http://admin:***@10.0.0.9/video.cgi?user=admin&pwd=***&fps=15"),
+    ("http://10.0.0.9/mjpg?token=s3cret", "http://10.0.0.9/mjpg?token=***"),
+    ("rtsp://cam.local/live", "rtsp://cam.local/live"),
+    ("http://viewer@cam.local/live", "http://viewer@cam.local/live"),
+    (2, "camera 2"),
+    ("/home/me/videos/clip.avi", "clip.avi"),
+])
+def test_a_source_is_described_without_its_password(source, shown):
+    assert describe_source(source) == shown
+
+
+def test_a_stream_s_password_is_never_shown(qtbot, camera):
+    with socket.socket() as closed:  # a port nobody listens on: the stream cannot be opened
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    said = []
+    camera.window().statusBar().messageChanged.connect(said.append)
+    camera.set_source(f"http://viewer:s3cret@127.0.0.1:{port}/live.mjpg")
+    with qtbot.waitSignal(camera.running_changed, check_params_cb=lambda running: not running, timeout=TIMEOUT):
+        camera.start()
+    assert said[0].startswith(f"Starting http://viewer:***@127.0.0.1:{port}/live.mjpg")
+    assert camera.message.text() == (f"http://viewer:***@127.0.0.1:{port}/live.mjpg "
+                                     "could not be opened as a video or stream.")
+    assert not [text for text in said if "s3cret" in text]
 
 
 def _open_files_of(pid: int) -> set[str]:

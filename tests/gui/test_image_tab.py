@@ -5,9 +5,12 @@ import threading
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, QPointF, QTimer
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
+from lwface_desktop.gui import image_tab as image_tab_module
+from lwface_desktop.gui import workers
+from lwface_desktop.gui.main_window import SaveDialog
 from tests.conftest import WEIGHTS, needs_weights
 from tests.gui.conftest import drag_enter_event, drop_files
 
@@ -83,6 +86,32 @@ def test_the_newest_photo_wins(qtbot, window, photos):
     assert "astronaut.jpg: 1 face found" in status(window)
 
 
+def test_photo_jobs_run_one_at_a_time_and_only_the_newest_waiting_request_runs(qtbot, window, photos, gate,
+                                                                              monkeypatch):
+    started = []
+    gated = gate.wrap(image_tab_module.find_in_photo)
+
+    def find_in_photo(path, *args):
+        started.append(path.name)
+        return gated(path, *args)
+
+    monkeypatch.setattr(image_tab_module, "find_in_photo", find_in_photo)
+    window.open_path(photos["coffee"])
+    qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)  # decoding coffee.jpg
+    window.open_path(photos["chelsea"])
+    window.image_tab.set_kind("yolov5")  # a change of detector asks again, too
+    window.image_tab.set_kind("cascade")
+    window.open_path(photos["astronaut"])
+    # One photo job; the three later requests share one pending slot, the newest kept.
+    assert [getattr(w, "name", "") for w in workers.live_workers()].count("photo") == 1
+    assert started == ["coffee.jpg"] and window.image_tab.is_busy()
+    gate.open()
+    wait_until_idle(qtbot, window)
+    assert started == ["coffee.jpg", "astronaut.jpg"]  # chelsea.jpg was never decoded
+    assert window.image_tab.result.path == photos["astronaut"]
+    assert "astronaut.jpg: 1 face found" in status(window)
+
+
 def open_and_wait(qtbot, window, photo):
     window.open_path(photo)
     wait_until_idle(qtbot, window)
@@ -143,6 +172,56 @@ def test_a_save_that_fails_midway_leaves_no_half_file_and_the_old_one_intact(qtb
     assert "faces.jpg" in tab.message.text() and ".partial" not in tab.message.text()
     assert out.read_bytes() == b"yesterday's result"
     assert [p.name for p in tmp_path.iterdir()] == ["faces.jpg"]
+    wait_until_idle(qtbot, window)
+
+
+def answer_the_question(answer: QMessageBox.StandardButton, asked: list) -> None:
+    """Soon: note the question of the message box on screen and press answer."""
+    def press():
+        [box] = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        asked.append(box.text())
+        box.button(answer).click()
+    QTimer.singleShot(0, press)
+
+
+def test_the_save_dialog_asks_about_the_name_it_will_really_write(qtbot, window, tmp_path):
+    (tmp_path / "result.jpg").write_bytes(b"yesterday's result")
+    dialog = SaveDialog(window, tmp_path / "astronaut-faces.jpg")
+    qtbot.addWidget(dialog)
+    dialog.open()
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    assert name.text() == "astronaut-faces.jpg"
+    asked = []
+    answer_the_question(QMessageBox.StandardButton.No, asked)
+    name.setText("result")  # no extension: .jpg is added, and result.jpg exists
+    dialog.accept()
+    assert asked == ["result.jpg already exists.\nDo you want to replace it?"]
+    assert dialog.isVisible() and dialog.result() != SaveDialog.DialogCode.Accepted  # not replaced
+    dialog.selectNameFilter("PNG image (*.png)")  # the PNG filter adds .png, not .jpg
+    name.setText("result")
+    dialog.accept()
+    assert dialog.result() == SaveDialog.DialogCode.Accepted
+    assert dialog.selectedFiles() == [str(tmp_path / "result.png")]
+    assert (tmp_path / "result.jpg").read_bytes() == b"yesterday's result" and len(asked) == 1
+
+
+def test_save_from_the_menu_writes_the_name_the_dialog_confirmed(qtbot, window, photos, tmp_path):
+    open_and_wait(qtbot, window, photos["astronaut"])
+    (tmp_path / "result.jpg").write_bytes(b"yesterday's result")
+    asked = []
+
+    def fill_in_the_dialog():
+        [dialog] = [w for w in QApplication.topLevelWidgets() if isinstance(w, SaveDialog) and w.isVisible()]
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "result"))
+        answer_the_question(QMessageBox.StandardButton.Yes, asked)  # "replace result.jpg?": yes
+        dialog.accept()
+
+    QTimer.singleShot(0, fill_in_the_dialog)
+    with qtbot.waitSignal(window.image_tab.saved, timeout=TIMEOUT) as saved:
+        window.save_action.trigger()  # the dialog runs in here
+    assert asked == ["result.jpg already exists.\nDo you want to replace it?"]
+    assert saved.args == [tmp_path / "result.jpg"] and Image.open(tmp_path / "result.jpg").size == (512, 512)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.jpg"]
     wait_until_idle(qtbot, window)
 
 
@@ -227,13 +306,16 @@ def test_a_bad_model_file_is_reported_and_the_app_goes_on(qtbot, window, photos,
     qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
 
 
-@needs_weights
-def test_a_good_model_file_is_used_and_remembered(qtbot, window, photos):
+def test_a_good_model_file_is_used_and_remembered(qtbot, window, photos, random_weights):
     from PySide6.QtCore import QSettings
 
     window.open_path(photos["camera"])
     wait_until_idle(qtbot, window)
-    window.load_model(WEIGHTS)
-    qtbot.waitUntil(lambda: "× person" in status(window), timeout=TIMEOUT)
-    assert window.image_tab.kind() == "yolov5"
-    assert QSettings().value("model/weights") == str(WEIGHTS)
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    window.load_model(random_weights)
+    qtbot.waitUntil(lambda: f"Model {random_weights.name} loaded: 80 classes" in said, timeout=TIMEOUT)
+    assert window.image_tab.kind() == "yolov5" and window.detectors.weights == str(random_weights)
+    assert QSettings().value("model/weights") == str(random_weights)
+    wait_until_idle(qtbot, window)  # the photo is looked at again with it
+    assert window.image_tab.result.label == "object" and window.image_tab.result.path == photos["camera"]

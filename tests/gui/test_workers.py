@@ -6,6 +6,7 @@ from lwface_desktop.core.errors import UserError
 from lwface_desktop.gui import image_tab as image_tab_module
 from lwface_desktop.gui import main_window as main_window_module
 from lwface_desktop.gui import workers
+from tests.gui.conftest import SETTLE_MS
 
 TIMEOUT = 20_000
 
@@ -13,7 +14,7 @@ TIMEOUT = 20_000
 def test_a_job_is_registered_until_its_end_reaches_the_gui_thread(qtbot, gate):
     results = []
     job = workers.start_job(gate.wrap(lambda: threading.current_thread()), name="test",
-                            finished=lambda job, result: results.append(result))
+                            succeeded=lambda job, result: results.append(result))
     assert workers.live_workers() == [job]
     qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)
     assert not workers.await_workers(0)  # still running: the bounded wait says so, it does not hang
@@ -37,19 +38,23 @@ def test_a_job_s_errors_come_back_as_messages(qtbot):
 
 
 def test_closing_the_window_awaits_a_running_job(qtbot, window, photos, gate, monkeypatch):
+    # A bound no machine reaches: the job's end is awaited however slowly it comes.
+    monkeypatch.setattr(main_window_module, "CLOSE_WAIT_MS", 10 * SETTLE_MS)
     monkeypatch.setattr(image_tab_module, "find_in_photo", gate.wrap(image_tab_module.find_in_photo))
     window.open_path(photos["astronaut"])
     qtbot.waitUntil(gate.entered.is_set, timeout=TIMEOUT)  # detection is under way
     [job] = [w for w in workers.live_workers() if getattr(w, "name", "") == "photo"]
-    await_workers = workers.await_workers
+    await_workers, bounds = workers.await_workers, []
 
     def release_then_await(timeout_ms):  # the job ends while closeEvent waits for it
+        bounds.append((timeout_ms, job.ended.is_set()))
         gate.open()
         return await_workers(timeout_ms)
 
     monkeypatch.setattr(workers, "await_workers", release_then_await)
     window.close()
-    assert job.ended.is_set() and not window.isVisible()
+    # Held at the gate until closeEvent's wait began, over when close() returns: it was awaited.
+    assert bounds == [(10 * SETTLE_MS, False)] and job.ended.is_set() and not window.isVisible()
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)  # its late result harms nothing
 
 
