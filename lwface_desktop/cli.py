@@ -8,7 +8,7 @@ import os
 import sys
 
 from lwface_desktop import __version__
-from lwface_desktop.core.detectors import KINDS
+from lwface_desktop.core.detectors import FACE_KINDS, KINDS
 from lwface_desktop.terminal import progress_bar
 
 COMMANDS = ("gui", "detect", "bench", "video", "weights")
@@ -69,7 +69,8 @@ def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) 
         parser.set_defaults(detector="yolov5")
     else:
         parser.add_argument("--detector", choices=DETECTORS, default="cascade",
-                            help="cascade: faces (default); yolov5: people and 79 other object classes")
+                            help="cascade: faces, the classic method (default); yunet: faces with OpenCV's YuNet; "
+                                 "yolov5: people and 79 other object classes")
     yolo = parser.add_argument_group("yolov5 options")
     yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")
     yolo.add_argument("--img-size", type=int, default=640, help="network input size, a multiple of 32")
@@ -136,10 +137,10 @@ def _tolerant_stdout() -> None:
 
 
 def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
-    if args.detector == "cascade":
-        from lwface_desktop.core.cascade import default_face_cascade
+    if args.detector in FACE_KINDS:
+        from lwface_desktop.core.detectors import Detectors
 
-        return default_face_cascade()
+        return Detectors().get(args.detector)
     from lwface_desktop.core.weights import resolve_weights
     from lwface_desktop.core.yolo.detector import MAX_DETECTIONS, MAX_IMG_SIZE, MIN_CONF, YoloDetector
 

@@ -19,6 +19,8 @@ class Detection:
     y2: float
     score: float
     label: str
+    # Points a detector also finds, in the same pixels: YuNet's eyes, nose tip, mouth corners.
+    landmarks: tuple[tuple[float, float], ...] | None = None
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -26,8 +28,9 @@ class Detection:
 
     def scaled(self, factor: float) -> Detection:
         """The same detection with its box in pixels of an image factor times the size."""
+        landmarks = None if self.landmarks is None else tuple((x * factor, y * factor) for x, y in self.landmarks)
         return replace(self, x1=self.x1 * factor, y1=self.y1 * factor,
-                       x2=self.x2 * factor, y2=self.y2 * factor)
+                       x2=self.x2 * factor, y2=self.y2 * factor, landmarks=landmarks)
 
     def to_json(self) -> dict:
         """The CLI's JSON form: integer pixel box, score rounded to 4 places."""

@@ -12,7 +12,8 @@ from lwface_desktop.core.errors import ModelError
 if TYPE_CHECKING:  # imported when first used: torch loads only for YOLOv5
     from lwface_desktop.core.yolo.detector import YoloDetector
 
-KINDS = {"cascade": "Faces (cascade)", "yolov5": "Objects (YOLOv5)"}
+KINDS = {"cascade": "Faces (cascade)", "yunet": "Faces (YuNet)", "yolov5": "Objects (YOLOv5)"}
+FACE_KINDS = ("cascade", "yunet")
 
 
 class Detectors:
@@ -28,7 +29,7 @@ class Detectors:
         self._lock = threading.Lock()
 
     def is_loaded(self, kind: str) -> bool:
-        return kind == "cascade" or (self._yolo is not None and self._yolo_path_matches())
+        return kind in FACE_KINDS or (self._yolo is not None and self._yolo_path_matches())
 
     def get(self, kind: str) -> Detector:
         """The detector of this kind; ModelError if its model cannot be found or loaded."""
@@ -36,6 +37,10 @@ class Detectors:
             from lwface_desktop.core.cascade import default_face_cascade
 
             return default_face_cascade()
+        if kind == "yunet":
+            from lwface_desktop.core.yunet import default_yunet
+
+            return default_yunet()
         from lwface_desktop.core.yolo.detector import YoloDetector
 
         with self._lock:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from lwface_desktop.core.detection import Detection, summary_text
-from lwface_desktop.core.detectors import KINDS, Detectors
+from lwface_desktop.core.detectors import FACE_KINDS, KINDS, Detectors
 from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
@@ -96,7 +96,8 @@ class ImageTab(QWidget):
         self.detector_choice = QComboBox()
         for kind, title in KINDS.items():
             self.detector_choice.addItem(title, kind)
-        self.detector_choice.setToolTip("Faces: scikit-image's face cascade. Objects: YOLOv5, "
+        self.detector_choice.setToolTip("Faces (YuNet): OpenCV's face detector. Faces (cascade): scikit-image's "
+                                        "classic method. Objects: YOLOv5, "
                                         "people and 79 other kinds of things.")
         self.conf = QDoubleSpinBox()
         self.conf.setRange(*settings.SCORE_RANGE)
@@ -169,7 +170,7 @@ class ImageTab(QWidget):
         self._doing = "Loading the YOLOv5 model…" if loading else "Detecting…"
         self._show_busy()
         self.status.emit(f"{'Loading the model and finding' if loading else 'Finding'} "
-                         f"{'faces' if request.kind == 'cascade' else 'objects'} in {request.path.name}…")
+                         f"{'faces' if request.kind in FACE_KINDS else 'objects'} in {request.path.name}…")
 
     def _start_detecting(self, request: PhotoRequest) -> None:
         detectors = self.detectors
