@@ -23,6 +23,10 @@ faces=$(run detect --json "$photos/astronaut.jpg") || fail "detect (cascade)"
 grep -q '"label": "face"' <<<"$faces" || fail "no face found: $faces"
 echo "ok   faces with the cascade: $faces" | cut -c1-160
 
+yunet=$(run detect --detector yunet --json "$photos/astronaut.jpg") || fail "detect --detector yunet"
+grep -q '"label": "face"' <<<"$yunet" || fail "no face found with the baked-in YuNet: $yunet"
+echo "ok   faces with the baked-in YuNet: $yunet" | cut -c1-160
+
 # The GUI stays up for 15 s without an error, then quits cleanly on SIGTERM.
 (exec env -i HOME="$home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$app" "$photos/astronaut.jpg") \
   > "$home/gui.log" 2>&1 & gui=$!  # exec: $gui is the app itself, so the signal reaches it
