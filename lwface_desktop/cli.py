@@ -68,8 +68,8 @@ def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) 
     if yolo_only:
         parser.set_defaults(detector="yolov5")
     else:
-        parser.add_argument("--detector", choices=DETECTORS, default="cascade",
-                            help="cascade: faces, the classic method (default); yunet: faces with OpenCV's YuNet; "
+        parser.add_argument("--detector", choices=DETECTORS, default="yunet",
+                            help="yunet: faces with OpenCV's YuNet (default); cascade: faces, the classic method; "
                                  "yolov5: people and 79 other object classes")
     yolo = parser.add_argument_group("yolov5 options")
     yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")

@@ -19,7 +19,7 @@ people=$(run detect --detector yolov5 --json "$photos/astronaut.jpg") || fail "d
 grep -q '"label": "person"' <<<"$people" || fail "no person found with the baked-in model: $people"
 echo "ok   people with the baked-in YOLOv5n: $people" | cut -c1-160
 
-faces=$(run detect --json "$photos/astronaut.jpg") || fail "detect (cascade)"
+faces=$(run detect --detector cascade --json "$photos/astronaut.jpg") || fail "detect --detector cascade"
 grep -q '"label": "face"' <<<"$faces" || fail "no face found: $faces"
 echo "ok   faces with the cascade: $faces" | cut -c1-160
 

@@ -34,7 +34,7 @@ def test_detect_json_for_good_and_bad_images(photos, bad_files):
     assert result.returncode == 1  # one image failed
     astronaut, bad, coffee = json_lines(result.stdout)
     assert astronaut["image"] == str(photos["astronaut"])
-    assert (astronaut["width"], astronaut["height"], astronaut["detector"]) == (512, 512, "cascade")
+    assert (astronaut["width"], astronaut["height"], astronaut["detector"]) == (512, 512, "yunet")
     [face] = astronaut["detections"]
     assert face["label"] == "face" and 0.5 <= face["score"] < 1 and len(face["box"]) == 4
     assert set(astronaut["timing_ms"]) >= {"decode", "detect", "total"}
@@ -225,9 +225,10 @@ def test_self_test_reports_failures_in_words(random_weights, tmp_path):
     blocked.write_text("a file where the settings folder should be")
     result = self_test(damaged, blocked)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    model, cascade, settings, verdict = result.stdout.splitlines()
+    model, cascade, yunet, settings, verdict = result.stdout.splitlines()
     assert model == (f"FAIL The model {damaged} is damaged (its SHA-256 is not the official yolov5n's). "
                      "Reinstall lwface-desktop or download it again.")
     assert cascade == "ok   The face detector's cascade file loads."
+    assert yunet == "ok   The YuNet face model is intact (SHA-256 8f2383e4dd3c…)."
     assert settings == f"FAIL Settings cannot be saved in {blocked / 'lwface'}: Not a directory."
     assert verdict == "2 checks failed: see above."

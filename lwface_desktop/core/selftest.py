@@ -15,9 +15,9 @@ def settings_dir() -> Path:
 
 
 def run_checks(model: str | Path | None = None) -> list[tuple[bool, str]]:
-    """(passed, sentence) for the model (explicit, else the usual search), the face cascade
-    and the settings folder."""
-    return [_check_model(model), _check_cascade(), _check_settings()]
+    """(passed, sentence) for the model (explicit, else the usual search), the face cascade,
+    the YuNet face model and the settings folder."""
+    return [_check_model(model), _check_cascade(), _check_yunet(), _check_settings()]
 
 
 def _check_model(model: str | Path | None) -> tuple[bool, str]:
@@ -55,6 +55,16 @@ def _check_cascade() -> tuple[bool, str]:
     except Exception as e:  # a missing or unreadable XML raises OSError, ValueError, ParseError…
         return False, f"The face detector's cascade file is missing or broken: {e}"
     return True, "The face detector's cascade file loads."
+
+
+def _check_yunet() -> tuple[bool, str]:
+    from lwface_desktop.core.yunet import MODEL_SHA256, YuNetFaces
+
+    try:
+        YuNetFaces()
+    except UserError as e:
+        return False, str(e)
+    return True, f"The YuNet face model is intact (SHA-256 {MODEL_SHA256[:12]}…)."
 
 
 def _check_settings() -> tuple[bool, str]:

@@ -75,7 +75,7 @@ def _geometry(value: Any) -> QByteArray | None:
 WINDOW_GEOMETRY = Setting("window/geometry", None, _geometry)
 LAST_FOLDER = Setting("files/last_folder", "", _text)
 MODEL_WEIGHTS = Setting("model/weights", "", _existing_file)   # a model loaded with File > Load model…
-IMAGE_DETECTOR = Setting("detect/kind", "cascade", _text)
+IMAGE_DETECTOR = Setting("detect/kind", "yunet", _text)
 IMAGE_SCORE = Setting("detect/conf", SCORE_DEFAULT, _score)
 CAMERA_SCORE = Setting("camera/conf", SCORE_DEFAULT, _score)
 CAMERA_SIZE = Setting("camera/img_size", CAMERA_SIZES[0], _camera_size)

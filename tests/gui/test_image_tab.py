@@ -300,7 +300,7 @@ def test_a_bad_model_file_is_reported_and_the_app_goes_on(qtbot, window, photos,
     qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)
     assert "notes.jpg is not a PyTorch model file" in tab.message.text()
     # Refused: the faces on the photo stay, and the bad file is neither used nor remembered.
-    assert tab.kind() == "cascade" and tab.result.path == photos["astronaut"]
+    assert tab.kind() == "yunet" and tab.result.path == photos["astronaut"]
     assert window.detectors.weights is None and QSettings().value("model/weights") is None
     window.open_path(photos["astronaut"])
     qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
