@@ -26,7 +26,6 @@ from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker
 from lwface_desktop.gui.image_view import ImageView
-from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
@@ -372,7 +371,7 @@ class CameraTab(QWidget):
         if annotated is None:
             return None
         folder = snapshot_folder()
-        return workers.start_job(lambda: save_snapshot(rgb_to_qimage(annotated), folder), name="snapshot",
+        return workers.start_job(lambda: save_snapshot(annotated, folder), name="snapshot",
                                  succeeded=self._on_snapshot_saved, errored=self._on_snapshot_failed)
 
     def _on_snapshot_saved(self, _job, path: Path) -> None:

@@ -1,6 +1,6 @@
 """What the Save and Snapshot buttons write. Runs in jobs (gui.workers), never on the GUI thread.
 
-Both write through core.outputs.writing() (save_image uses it too): under a temporary name
+Both write through core.images.save_image, so through core.outputs.writing(): under a temporary name
 beside the target, renamed into place only when complete, so a crash leaves the whole file or
 nothing, never half of one.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtGui import QImage
+import numpy as np
 
 from lwface_desktop.core.detection import Detection
 from lwface_desktop.core.images import save_image, unused_path
-from lwface_desktop.core.outputs import OutputError, check_outputs, writing
+from lwface_desktop.core.outputs import OutputError, check_outputs
 from lwface_desktop.core.pipeline import annotate_photo
 
-SNAPSHOT_QUALITY = 92
 NAME_ATTEMPTS = 100  # snapshots taken at the same second race for a name: try the next one
 
 
@@ -38,8 +37,9 @@ def snapshot_folder() -> Path:
     return Path(pictures or Path.home()) / "lwface-desktop"
 
 
-def save_snapshot(image: QImage, folder: Path) -> Path:
-    """image as a new JPEG in folder, named after the time; never over an existing file."""
+def save_snapshot(image: np.ndarray, folder: Path) -> Path:
+    """image (HxWx3 uint8 RGB) as a new JPEG in folder, named after the time; never over an
+    existing file."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -48,9 +48,7 @@ def save_snapshot(image: QImage, folder: Path) -> Path:
     for _ in range(NAME_ATTEMPTS):
         target = unused_path(folder, stem, ".jpg")
         try:
-            with writing(target) as temp:
-                if not image.save(str(temp), "JPG", SNAPSHOT_QUALITY):
-                    raise OutputError(f"Could not save the snapshot in {folder}.")
+            save_image(image, target, overwrite=False)  # through writing(): refused if the name is taken
             return target
         except OutputError:
             if not target.exists():
