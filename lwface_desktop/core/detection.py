@@ -32,6 +32,16 @@ class Detection:
         return replace(self, x1=self.x1 * factor, y1=self.y1 * factor,
                        x2=self.x2 * factor, y2=self.y2 * factor, landmarks=landmarks)
 
+    def iou(self, other: Detection) -> float:
+        """Intersection over union of the two boxes (0 when they do not overlap)."""
+        w = min(self.x2, other.x2) - max(self.x1, other.x1)
+        h = min(self.y2, other.y2) - max(self.y1, other.y1)
+        if w <= 0 or h <= 0:
+            return 0.0
+        inter = w * h
+        areas = (self.x2 - self.x1) * (self.y2 - self.y1) + (other.x2 - other.x1) * (other.y2 - other.y1)
+        return inter / (areas - inter)
+
     def to_json(self) -> dict:
         """The CLI's JSON form: integer pixel box, score rounded to 4 places."""
         return {

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from lwface_desktop.core.annotate import annotate
+from lwface_desktop.core.anonymise import FaceTrack, anonymise, hidden_faces
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.images import open_photo
 from lwface_desktop.core.outputs import writing
@@ -28,13 +29,36 @@ from lwface_desktop.core.sources import Frame, FrameSource, LatestFrame, SourceE
 WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}
 
 
-def process_frame(frame: np.ndarray, detector: Detector) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
-    """Detect and draw one RGB frame: (annotated copy, detections, seconds per stage)."""
+def render(image: np.ndarray, detections: list[Detection], hide: str = "off",
+           also_hide: list[Detection] | tuple[Detection, ...] = ()) -> np.ndarray:
+    """What is shown, saved and written: image with its faces hidden by hide (anonymise.MODES)
+    and every detection not hidden boxed in red. A hidden face gets no box: the mask shows
+    where it is, and a box with "face 0.93" over it is not what a user shares. also_hide: more
+    faces to hide, not drawn (a video's kept boxes of faces missed in this frame)."""
+    if hide == "off":
+        return annotate(image, detections)
+    shown = [d for d in detections if d not in hidden_faces([d])]
+    return annotate(anonymise(image, [*detections, *also_hide], hide), shown)
+
+
+def process_frame(frame: np.ndarray, detector: Detector, hide: str = "off", track: FaceTrack | None = None,
+                  ) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
+    """Detect and draw one RGB frame: (annotated copy, detections, seconds per stage).
+    With hide, track (one per video) keeps hiding faces the detector missed for a frame or two."""
     start = time.perf_counter()
     detections = detector.detect(frame)
     detected = time.perf_counter()
-    annotated = annotate(frame, detections)
+    kept = _kept_faces(track, detections) if hide != "off" else []
+    annotated = render(frame, detections, hide, kept)
     return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}
+
+
+def _kept_faces(track: FaceTrack | None, detections: list[Detection]) -> list[Detection]:
+    """The faces track still hides that this frame's detections missed."""
+    if track is None:
+        return []
+    faces = hidden_faces(detections)
+    return track.update(detections)[len(faces):]
 
 
 @dataclass(frozen=True)
@@ -52,9 +76,10 @@ class PhotoAnalysis:
 
 
 def analyse_photo(path: str | Path, detector: Detector, view_max_side: int | None = None,
-                  draw: bool = True) -> PhotoAnalysis:
+                  draw: bool = True, hide: str = "off") -> PhotoAnalysis:
     """Decode, detect and (if draw) annotate one JPEG: the pipeline of the Open image tab and
-    of `detect`/`bench`. view_max_side=None draws on the full-resolution photo.
+    of `detect`/`bench`. view_max_side=None draws on the full-resolution photo; hide is how
+    faces are anonymised in it (render).
 
     The photo is decoded at the smallest JPEG scale that serves both the detector
     (Detector.decode_side: YOLOv5 needs the full decode to give the official detections)
@@ -77,14 +102,14 @@ def analyse_photo(path: str | Path, detector: Detector, view_max_side: int | Non
             size = (max(1, round(annotated.shape[1] * shrink)), max(1, round(annotated.shape[0] * shrink)))
             annotated = cv2.resize(annotated, size, interpolation=cv2.INTER_AREA)
         scale = photo.scale * shrink  # full-resolution pixels -> drawn pixels
-        annotated = annotate(annotated, [d.scaled(scale) for d in detections])
+        annotated = render(annotated, [d.scaled(scale) for d in detections], hide)
     timing = {"decode": decoded - start, "detect": detected - decoded, "draw": time.perf_counter() - detected}
     return PhotoAnalysis(path, photo.width, photo.height, detections, detector.label, annotated, timing)
 
 
-def annotate_photo(path: str | Path, detections: list[Detection]) -> np.ndarray:
-    """The full-resolution photo with these detections drawn: what a save writes."""
-    return annotate(open_photo(path).pixels, detections)
+def annotate_photo(path: str | Path, detections: list[Detection], hide: str = "off") -> np.ndarray:
+    """The full-resolution photo with these detections drawn (render): what a save writes."""
+    return render(open_photo(path).pixels, detections, hide)
 
 
 @dataclass
