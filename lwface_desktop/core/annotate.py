@@ -14,8 +14,9 @@ WHITE = (255, 255, 255)
 
 
 def annotate(image: np.ndarray, detections: Iterable[Detection], labels: bool = True,
-             colour: tuple[int, int, int] = RED) -> np.ndarray:
-    """A copy of image (HxWx3 uint8 RGB) with a box, and optionally "label score", per detection.
+             colour: tuple[int, int, int] = RED, landmarks: bool = False) -> np.ndarray:
+    """A copy of image (HxWx3 uint8 RGB) with a box, and optionally "label score", per detection;
+    with landmarks, a small dot on each of a detection's landmarks (YuNet's eyes, nose, mouth).
 
     Line width and text size follow the image size, so boxes read the same on a
     thumbnail and on a 12-megapixel photo. The input array is never modified.
@@ -27,6 +28,10 @@ def annotate(image: np.ndarray, detections: Iterable[Detection], labels: bool = 
     for det in detections:
         x1, y1, x2, y2 = (round(v) for v in det.box)
         cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), colour, thickness, cv2.LINE_AA)
+        if landmarks and det.landmarks:
+            radius = max(1, thickness // 2 + 1)
+            for x, y in det.landmarks:
+                cv2.circle(out, (round(x), round(y)), radius, colour, cv2.FILLED, cv2.LINE_AA)
         if labels:
             _draw_label(out, f"{det.label} {det.score:.2f}", x1, y1, font_scale, thickness, colour)
     return out

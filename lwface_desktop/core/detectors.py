@@ -12,8 +12,10 @@ from lwface_desktop.core.errors import ModelError
 if TYPE_CHECKING:  # imported when first used: torch loads only for YOLOv5
     from lwface_desktop.core.yolo.detector import YoloDetector
 
-KINDS = {"cascade": "Faces (cascade)", "yunet": "Faces (YuNet)", "yolov5": "Objects (YOLOv5)"}
+KINDS = {"cascade": "Faces (cascade, classic)", "yunet": "Faces (YuNet)", "yolov5": "Objects (YOLOv5)"}
 FACE_KINDS = ("cascade", "yunet")
+# What the live tab and `video` can find: YuNet's light live profile, YOLOv5, or both at once.
+LIVE_KINDS = {"yunet": "Faces", "yolov5": "Objects (YOLOv5)", "faces+people": "Faces + people"}
 
 
 class Detectors:
@@ -31,8 +33,19 @@ class Detectors:
     def is_loaded(self, kind: str) -> bool:
         return kind in FACE_KINDS or (self._yolo is not None and self._yolo_path_matches())
 
-    def get(self, kind: str) -> Detector:
-        """The detector of this kind; ModelError if its model cannot be found or loaded."""
+    def get(self, kind: str, live: bool = False) -> Detector:
+        """The detector of this kind (KINDS or LIVE_KINDS; live: YuNet's profile for video
+        frames); ModelError if its model cannot be found or loaded."""
+        if kind == "faces+people":
+            from lwface_desktop.core.faces_and_people import FacesAndPeople
+
+            objects = self._yolov5()
+            try:
+                people = objects.with_options(classes=objects.class_ids(["person"]))
+            except ValueError:
+                raise ModelError(f"{objects.weights.name} has no \"person\" class, so it cannot find people; "
+                                 "choose Faces, or an official YOLOv5 model.") from None
+            return FacesAndPeople(self.get("yunet", live=True), people)
         if kind == "cascade":
             from lwface_desktop.core.cascade import default_face_cascade
 
@@ -40,7 +53,10 @@ class Detectors:
         if kind == "yunet":
             from lwface_desktop.core.yunet import default_yunet
 
-            return default_yunet()
+            return default_yunet().with_options(live=live) if live else default_yunet()
+        return self._yolov5()
+
+    def _yolov5(self) -> YoloDetector:
         from lwface_desktop.core.yolo.detector import YoloDetector
 
         with self._lock:

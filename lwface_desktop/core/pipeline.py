@@ -30,26 +30,27 @@ WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"
 
 
 def render(image: np.ndarray, detections: list[Detection], hide: str = "off",
-           also_hide: list[Detection] | tuple[Detection, ...] = ()) -> np.ndarray:
+           also_hide: list[Detection] | tuple[Detection, ...] = (), landmarks: bool = False) -> np.ndarray:
     """What is shown, saved and written: image with its faces hidden by hide (anonymise.MODES)
     and every detection not hidden boxed in red. A hidden face gets no box: the mask shows
     where it is, and a box with "face 0.93" over it is not what a user shares. also_hide: more
-    faces to hide, not drawn (a video's kept boxes of faces missed in this frame)."""
+    faces to hide, not drawn (a video's kept boxes of faces missed in this frame); landmarks:
+    dots on the landmarks of the detections drawn."""
     if hide == "off":
-        return annotate(image, detections)
+        return annotate(image, detections, landmarks=landmarks)
     shown = [d for d in detections if d not in hidden_faces([d])]
-    return annotate(anonymise(image, [*detections, *also_hide], hide), shown)
+    return annotate(anonymise(image, [*detections, *also_hide], hide), shown, landmarks=landmarks)
 
 
 def process_frame(frame: np.ndarray, detector: Detector, hide: str = "off", track: FaceTrack | None = None,
-                  ) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
+                  landmarks: bool = False) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
     """Detect and draw one RGB frame: (annotated copy, detections, seconds per stage).
     With hide, track (one per video) keeps hiding faces the detector missed for a frame or two."""
     start = time.perf_counter()
     detections = detector.detect(frame)
     detected = time.perf_counter()
     kept = _kept_faces(track, detections) if hide != "off" else []
-    annotated = render(frame, detections, hide, kept)
+    annotated = render(frame, detections, hide, kept, landmarks)
     return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}
 
 
@@ -76,10 +77,10 @@ class PhotoAnalysis:
 
 
 def analyse_photo(path: str | Path, detector: Detector, view_max_side: int | None = None,
-                  draw: bool = True, hide: str = "off") -> PhotoAnalysis:
+                  draw: bool = True, hide: str = "off", landmarks: bool = False) -> PhotoAnalysis:
     """Decode, detect and (if draw) annotate one JPEG: the pipeline of the Open image tab and
-    of `detect`/`bench`. view_max_side=None draws on the full-resolution photo; hide is how
-    faces are anonymised in it (render).
+    of `detect`/`bench`. view_max_side=None draws on the full-resolution photo; hide and
+    landmarks say how it is drawn (render).
 
     The photo is decoded at the smallest JPEG scale that serves both the detector
     (Detector.decode_side: YOLOv5 needs the full decode to give the official detections)
@@ -102,14 +103,15 @@ def analyse_photo(path: str | Path, detector: Detector, view_max_side: int | Non
             size = (max(1, round(annotated.shape[1] * shrink)), max(1, round(annotated.shape[0] * shrink)))
             annotated = cv2.resize(annotated, size, interpolation=cv2.INTER_AREA)
         scale = photo.scale * shrink  # full-resolution pixels -> drawn pixels
-        annotated = render(annotated, [d.scaled(scale) for d in detections], hide)
+        annotated = render(annotated, [d.scaled(scale) for d in detections], hide, landmarks=landmarks)
     timing = {"decode": decoded - start, "detect": detected - decoded, "draw": time.perf_counter() - detected}
     return PhotoAnalysis(path, photo.width, photo.height, detections, detector.label, annotated, timing)
 
 
-def annotate_photo(path: str | Path, detections: list[Detection], hide: str = "off") -> np.ndarray:
+def annotate_photo(path: str | Path, detections: list[Detection], hide: str = "off",
+                   landmarks: bool = False) -> np.ndarray:
     """The full-resolution photo with these detections drawn (render): what a save writes."""
-    return render(open_photo(path).pixels, detections, hide)
+    return render(open_photo(path).pixels, detections, hide, landmarks=landmarks)
 
 
 @dataclass
