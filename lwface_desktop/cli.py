@@ -8,11 +8,13 @@ import os
 import sys
 
 from lwface_desktop import __version__
-from lwface_desktop.core.detectors import FACE_KINDS, KINDS
+from lwface_desktop.core.detection import Detection, Detector
+from lwface_desktop.core.detectors import FACE_KINDS, KINDS, LIVE_KINDS
 from lwface_desktop.terminal import progress_bar
 
 COMMANDS = ("gui", "detect", "bench", "video", "weights")
-DETECTORS = tuple(KINDS)  # cascade, yolov5
+# core.anonymise.MODES, written out so that the parser does not load OpenCV (a test keeps them equal).
+HIDE_MODES = ("off", "blur", "pixelate", "box")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--output", metavar="PATH",
                         help="write the annotated image (a file for one input, a folder for several; "
                              "in a folder, names already taken are never reused)")
+    _anonymize_option(detect, "the images written by --output; the text or JSON still gives every face's box")
     detect.add_argument("--overwrite", action="store_true",
                         help="replace an existing --output file (never an input)")
     detect.add_argument("images", nargs="+", metavar="IMAGE")
@@ -47,11 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("image", metavar="IMAGE")
 
     video = commands.add_parser("video", help="detect on every frame of a camera, video file or stream")
-    _detector_options(video, yolo_only=True)
+    _detector_options(video, live=True)
     video.add_argument("source", metavar="SOURCE", help="a camera index (0), a video file or a URL")
     video.add_argument("--output", metavar="OUT.mp4", help="annotated video (.mp4, .avi, .mkv, .webm)")
     video.add_argument("--jsonl", metavar="DETS.jsonl",
                        help='one JSON line per frame: {"frame": i, "detections": [...]}')
+    _anonymize_option(video, "the video written by --output; a face missed for a few frames stays hidden "
+                             "where it was last seen; the JSON lines give the faces found in each frame")
     video.add_argument("--overwrite", action="store_true",
                        help="replace existing --output and --jsonl files (never the input)")
 
@@ -64,13 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) -> None:
-    if yolo_only:
-        parser.set_defaults(detector="yolov5")
+def _detector_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
+    """--detector with its face and YOLOv5 options; live: the choices of `video` (LIVE_KINDS)."""
+    if live:
+        parser.add_argument("--detector", choices=tuple(LIVE_KINDS), default="yolov5",
+                            help="yolov5: people and 79 other object classes (default); yunet: faces, "
+                                 "with YuNet's light setting for video; faces+people: both at once")
     else:
-        parser.add_argument("--detector", choices=DETECTORS, default="yunet",
+        parser.add_argument("--detector", choices=tuple(KINDS), default="yunet",
                             help="yunet: faces with OpenCV's YuNet (default); cascade: faces, the classic method; "
                                  "yolov5: people and 79 other object classes")
+    faces = parser.add_argument_group("face options")
+    faces.add_argument("--min-score", type=float, metavar="S",
+                       help="keep faces scoring at least S, from 0 to 1 (default: the detector's own, measured "
+                            "threshold); lower finds more faces and more false ones")
     yolo = parser.add_argument_group("yolov5 options")
     yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")
     yolo.add_argument("--img-size", type=int, default=640, help="network input size, a multiple of 32")
@@ -79,9 +91,14 @@ def _detector_options(parser: argparse.ArgumentParser, yolo_only: bool = False) 
     yolo.add_argument("--max-det", type=int, default=300, help="at most this many boxes per image")
     yolo.add_argument("--classes", metavar="NAMES", help="only these classes, e.g. person,car")
     # Photos default to fp32, which gives the official detections; video to bf16 where faster.
-    yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto" if yolo_only else "fp32",
+    yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto" if live else "fp32",
                       help="auto: bf16 where this CPU runs it faster, else fp32 (default: "
-                           f"{'auto' if yolo_only else 'fp32, which gives the official detections'})")
+                           f"{'auto' if live else 'fp32, which gives the official detections'})")
+
+
+def _anonymize_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--anonymize", "--anonymise", dest="anonymize", choices=HIDE_MODES, default="off",
+                        help=f"hide every face in {what} (default off)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from lwface_desktop.core.errors import UserError
 
     if args.command in ("detect", "bench", "video"):
+        _check_detector_options(args, parser)
         _tolerant_stdout()
     try:
         if args.command == "detect":
@@ -136,11 +154,79 @@ def _tolerant_stdout() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
-    if args.detector in FACE_KINDS:
-        from lwface_desktop.core.detectors import Detectors
+def _check_detector_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Usage errors for options that do not fit together, before any model or file is opened."""
+    finds_faces = args.detector != "yolov5"
+    if args.min_score is not None:
+        if not finds_faces:
+            parser.error("--min-score is for faces; yolov5's minimum score is --conf")
+        if not 0 < args.min_score <= 1:
+            parser.error(f"--min-score must be above 0 and at most 1, got {args.min_score}")
+        if args.detector == "cascade" and args.min_score < CASCADE_LOWEST_SCORE:
+            parser.error(f"--min-score: the cascade scores every face it reports at least {CASCADE_LOWEST_SCORE} "
+                         f"(five windows agree), so {args.min_score} would change nothing; "
+                         "for more faces use --detector yunet")
+    if args.detector == "faces+people" and args.classes:
+        parser.error("--classes is for --detector yolov5; faces+people finds faces and people only")
+    hide = getattr(args, "anonymize", "off")
+    if hide != "off" and not args.output:
+        parser.error(f"--anonymize {hide} hides faces in the {'video' if args.command == 'video' else 'images'} "
+                     "written by --output, and there is no --output; add --output PATH")
+    if hide != "off" and not finds_faces:
+        parser.error("--anonymize hides faces, and yolov5 finds no faces; use --detector "
+                     f"{'yunet or faces+people' if args.command == 'video' else 'yunet or cascade'}")
 
-        return Detectors().get(args.detector)
+
+CASCADE_LOWEST_SCORE = 0.5  # core.cascade scores a face hits / (hits + MIN_HITS), with hits >= MIN_HITS
+
+
+def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    """The detector the options ask for; video (`args.command`) uses YuNet's live setting."""
+    live = args.command == "video"
+    if args.detector in FACE_KINDS:
+        return _face_detector(args.detector, args.min_score, live)
+    objects = _yolov5(args, parser)
+    if args.detector == "yolov5":
+        return objects
+    from lwface_desktop.core.faces_and_people import FacesAndPeople
+
+    try:
+        people = objects.with_options(classes=objects.class_ids(["person"]))
+    except ValueError:
+        parser.error(f"--detector faces+people finds people with a \"person\" class, and {objects.weights.name} "
+                     "has none; use an official YOLOv5 model")
+    return FacesAndPeople(_face_detector("yunet", args.min_score, live), people)
+
+
+def _face_detector(kind: str, min_score: float | None, live: bool):
+    from lwface_desktop.core.detectors import Detectors
+
+    detector = Detectors().get(kind, live=live)
+    if min_score is None:
+        return detector
+    if kind == "yunet":  # YuNet's own threshold: its merge of scales sees the boxes it lets through
+        return detector.with_options(min_score=min_score)
+    return _AtLeast(detector, min_score)
+
+
+class _AtLeast(Detector):
+    """The detections of a detector whose threshold is fixed (the cascade) that score at least min_score."""
+
+    def __init__(self, detector: Detector, min_score: float):
+        self.detector, self.min_score = detector, min_score
+        self.label, self.decode_side = detector.label, detector.decode_side
+
+    def detect(self, image) -> list[Detection]:
+        return self._kept(self.detector.detect(image))
+
+    def detect_photo(self, photo) -> list[Detection]:
+        return self._kept(self.detector.detect_photo(photo))
+
+    def _kept(self, detections: list[Detection]) -> list[Detection]:
+        return [d for d in detections if d.score >= self.min_score]
+
+
+def _yolov5(args: argparse.Namespace, parser: argparse.ArgumentParser):
     from lwface_desktop.core.weights import resolve_weights
     from lwface_desktop.core.yolo.detector import MAX_DETECTIONS, MAX_IMG_SIZE, MIN_CONF, YoloDetector
 

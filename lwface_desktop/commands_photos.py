@@ -11,6 +11,8 @@ from pathlib import Path
 
 from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error
 
+HIDDEN = {"blur": " with faces blurred", "pixelate": " with faces pixelated", "box": " with faces covered"}
+
 
 class _Outputs:
     """Where each input's annotated image goes: one file for one input, else a folder in which
@@ -76,7 +78,8 @@ def detect(args: argparse.Namespace, detector) -> int:
         target = None
         try:
             outputs.check()
-            result = analyse_photo(image_path, detector, view_max_side=None, draw=outputs.wanted)
+            result = analyse_photo(image_path, detector, view_max_side=None, draw=outputs.wanted,
+                                   hide=args.anonymize)
             timing = {"decode": ms(result.timing["decode"]), "detect": ms(result.timing["detect"])}
             if outputs.wanted:
                 start = time.perf_counter()
@@ -105,7 +108,7 @@ def detect(args: argparse.Namespace, detector) -> int:
                               "timing_ms": timing}), flush=True)
         else:
             found = count_text(len(detections), detector.label)
-            saved = f", saved {target}" if target is not None else ""
+            saved = f", saved {target}{HIDDEN.get(args.anonymize, '')}" if target is not None else ""
             print(f"{image_path}: {found} in {timing['total']:.0f} ms{saved}", flush=True)
     return 1 if failed else 0
 

@@ -49,7 +49,8 @@ def video(args: argparse.Namespace, detector) -> int:
                 if index % 5 == 0 or index + 1 == total:
                     bar(index + 1, total, f"frames ({(index + 1) / (time.perf_counter() - start):.1f} fps)")
 
-            stats = run_video(frames, detector, args.output, on_frame, stop=stop, overwrite=args.overwrite)
+            stats = run_video(frames, detector, args.output, on_frame, stop=stop, overwrite=args.overwrite,
+                              hide=args.anonymize)
             if stats.frames == 0:
                 raise _StoppedBeforeAnyFrame(stats)  # no empty JSON lines file left behind
     except _StoppedBeforeAnyFrame as e:
@@ -60,8 +61,10 @@ def video(args: argparse.Namespace, detector) -> int:
     print(file=sys.stderr)
     overhead = stats.seconds / stats.detector_seconds - 1 if stats.detector_seconds else 0.0
     written = stats.frames > 0
-    summary = {"source": args.source, "frames": stats.frames, "seconds": round(stats.seconds, 3),
-               "fps": round(stats.fps, 2), "img_size": detector.img_size, "precision": detector.precision,
+    # img_size and precision are YOLOv5's (faces+people: of its people part); null for faces alone.
+    summary = {"source": args.source, "detector": args.detector, "frames": stats.frames,
+               "seconds": round(stats.seconds, 3), "fps": round(stats.fps, 2),
+               "img_size": getattr(detector, "img_size", None), "precision": getattr(detector, "precision", None),
                "detector_ms_per_frame": ms(stats.detector_seconds / max(stats.frames, 1)),
                "pipeline_overhead_pct": round(overhead * 100, 1),
                "output": args.output if written else None, "jsonl": args.jsonl if written else None}

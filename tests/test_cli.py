@@ -6,11 +6,14 @@ import shutil
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.clips import write_clip
 from lwface_desktop import __version__
-from tests.conftest import COCO_NAMES, WEIGHTS, needs_official_model, needs_weights
+from tests.conftest import COCO_NAMES, SHARED, WEIGHTS, needs_official_model, needs_weights
 
 
 def run_cli(*args, cwd=None):
@@ -232,3 +235,185 @@ def test_self_test_reports_failures_in_words(random_weights, tmp_path):
     assert yunet == "ok   The YuNet face model is intact (SHA-256 8f2383e4dd3c…)."
     assert settings == f"FAIL Settings cannot be saved in {blocked / 'lwface'}: Not a directory."
     assert verdict == "2 checks failed: see above."
+
+
+# Anonymise, --min-score and the live detectors of `video`.
+
+GROUP = SHARED / "faces" / "2007_007763.jpg"  # seven faces (../shared/faces)
+needs_group_photo = pytest.mark.skipif(not GROUP.is_file(), reason=f"missing {GROUP} (../shared/faces)")
+
+
+def far_from(boxes, shape):
+    """True where a pixel is farther from every face than its mask can reach (the box's size
+    from its centre, beyond anonymise's padded ellipse)."""
+    far = np.ones(shape[:2], bool)
+    for x1, y1, x2, y2 in boxes:
+        cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
+        far[max(0, int(cy - h)):int(cy + h) + 1, max(0, int(cx - w)):int(cx + w) + 1] = False
+    return far
+
+
+def fine_detail(image):
+    """What is left after a small blur: the detail that makes a face recognisable."""
+    grey = image.astype(float).mean(axis=2)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 2)
+
+
+@pytest.fixture(scope="module")
+def group_faces():
+    result = run_cli("detect", "--json", GROUP)
+    [line] = json_lines(result.stdout)
+    assert len(line["detections"]) == 7
+    return line["detections"]
+
+
+@needs_group_photo
+@pytest.mark.parametrize("mode", ["blur", "pixelate", "box"])
+def test_detect_anonymize_hides_every_face_in_the_written_image(mode, group_faces, tmp_path):
+    from lwface_desktop.core.images import open_photo
+
+    out = tmp_path / "hidden.png"  # lossless: every pixel away from the faces must be the photo's own
+    result = run_cli("detect", "--json", "--anonymize", mode, "--output", out, GROUP)
+    assert result.returncode == 0, result.stderr
+    [line] = json_lines(result.stdout)
+    assert line["detections"] == group_faces  # the JSON keeps every face and its box
+    original = open_photo(GROUP).pixels
+    hidden = np.asarray(Image.open(out).convert("RGB"))
+    boxes = [d["box"] for d in group_faces]
+    assert np.array_equal(hidden[far_from(boxes, hidden.shape)], original[far_from(boxes, hidden.shape)])
+    for x1, y1, x2, y2 in boxes:
+        inner = (slice(y1 + 2, y2 - 2), slice(x1 + 2, x2 - 2))  # inside the box, away from neighbours' edges
+        was, now = original[inner].astype(int), hidden[inner].astype(int)
+        assert np.abs(now - was).mean() > 8
+        if mode == "box":
+            assert (now == 0).all()
+        elif mode == "blur":
+            assert fine_detail(hidden)[inner].var() < 0.05 * fine_detail(original)[inner].var()
+        else:  # pixelate: flat blocks of a few pixels, so most neighbours along a row are alike
+            assert (now[:, 1:] == now[:, :-1]).all(axis=2).mean() > 0.5 > (was[:, 1:] == was[:, :-1]).all(axis=2).mean()
+
+
+def test_detect_anonymise_in_a_jpeg_keeps_the_rest_of_the_photo(photos, tmp_path):
+    from lwface_desktop.core.images import open_photo
+
+    result = run_cli("detect", "--json", "--anonymise", "blur", "--output", tmp_path / "blurred.jpg",
+                     photos["astronaut"])
+    assert result.returncode == 0, result.stderr
+    [face] = json_lines(result.stdout)[0]["detections"]
+    original = open_photo(photos["astronaut"]).pixels
+    blurred = open_photo(tmp_path / "blurred.jpg").pixels  # read back: the saved file keeps no face
+    x1, y1, x2, y2 = face["box"]
+    assert fine_detail(blurred)[y1:y2, x1:x2].var() < 0.05 * fine_detail(original)[y1:y2, x1:x2].var()
+    far = far_from([face["box"]], original.shape)
+    assert np.abs(blurred[far].astype(int) - original[far]).mean() < 2  # JPEG's re-encoding only
+    text = run_cli("detect", "--anonymize", "box", "--output", tmp_path / "covered.jpg", photos["astronaut"])
+    assert text.stdout.strip().endswith(f"saved {tmp_path / 'covered.jpg'} with faces covered")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["detect", "--anonymize", "blur", "photo.jpg"],
+     "--anonymize blur hides faces in the images written by --output, and there is no --output"),
+    (["video", "--anonymize", "box", "--jsonl", "d.jsonl", "clip.avi"],
+     "--anonymize box hides faces in the video written by --output, and there is no --output"),
+    (["detect", "--detector", "yolov5", "--anonymize", "blur", "--output", "o.jpg", "photo.jpg"],
+     "yolov5 finds no faces; use --detector yunet or cascade"),
+    (["video", "--anonymize", "blur", "--output", "o.avi", "clip.avi"],
+     "yolov5 finds no faces; use --detector yunet or faces+people"),
+    (["detect", "--min-score", "0", "photo.jpg"], "--min-score must be above 0 and at most 1, got 0.0"),
+    (["detect", "--min-score", "1.5", "photo.jpg"], "--min-score must be above 0 and at most 1, got 1.5"),
+    (["detect", "--detector", "yolov5", "--min-score", "0.5", "photo.jpg"], "yolov5's minimum score is --conf"),
+    (["detect", "--detector", "cascade", "--min-score", "0.3", "photo.jpg"],
+     "the cascade scores every face it reports at least 0.5"),
+    (["video", "--detector", "faces+people", "--classes", "car", "clip.avi"], "faces+people finds faces and people"),
+    (["detect", "--anonymize", "smudge", "photo.jpg"], "invalid choice: 'smudge'"),
+])
+def test_options_that_do_not_fit_are_refused_before_any_work(args, words, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)  # the files named need not exist: nothing is opened
+    assert result.returncode == 2 and words in result.stderr
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_the_parser_offers_the_modes_anonymise_has():
+    from lwface_desktop.cli import HIDE_MODES
+    from lwface_desktop.core.anonymise import MODES
+
+    assert HIDE_MODES == MODES
+
+
+@needs_group_photo
+def test_min_score_keeps_the_faces_scoring_at_least_that(group_faces):
+    threshold = round(min(d["score"] for d in group_faces) + 0.001, 4)  # just above the weakest face
+    strict = run_cli("detect", "--json", "--min-score", threshold, GROUP)
+    kept = json_lines(strict.stdout)[0]["detections"]
+    assert kept == [d for d in group_faces if d["score"] >= threshold] and len(kept) < len(group_faces)
+    loose = json_lines(run_cli("detect", "--json", "--min-score", "0.3", GROUP).stdout)[0]["detections"]
+    assert len(loose) >= len(group_faces) and min(d["score"] for d in loose) >= 0.3
+
+
+def test_min_score_filters_the_cascade(photos):
+    def faces(*options):
+        result = run_cli("detect", "--json", "--detector", "cascade", *options, photos["astronaut"])
+        return json_lines(result.stdout)[0]["detections"]
+
+    [face] = faces()
+    assert faces("--min-score", face["score"]) == [face]
+    assert faces("--min-score", min(1, face["score"] + 0.01)) == []
+
+
+@pytest.fixture(scope="module")
+def face_clip(tmp_path_factory):
+    """1 s at 10 fps of the astronaut panning: her face moves across the frame (benchmarks/clips.py)."""
+    path = tmp_path_factory.mktemp("faces") / "astronaut.avi"
+    assert write_clip(str(path), 1, 10) == 10
+    return path
+
+
+def read_video(path):
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while (frame := capture.read()[1]) is not None:
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def test_video_finds_faces_and_anonymize_hides_them_in_every_frame(face_clip, tmp_path):
+    plain_out, hidden_out = tmp_path / "plain.avi", tmp_path / "hidden.avi"
+    plain = run_cli("video", "--detector", "yunet", face_clip, "--output", plain_out,
+                    "--jsonl", tmp_path / "plain.jsonl")
+    assert plain.returncode == 0, plain.stderr
+    [summary] = json_lines(plain.stdout)
+    assert summary["detector"] == "yunet" and summary["frames"] == 10
+    assert summary["img_size"] is None and summary["precision"] is None  # YOLOv5's settings: there is none
+    hidden = run_cli("video", "--detector", "yunet", "--anonymize", "blur", face_clip, "--output", hidden_out,
+                     "--jsonl", tmp_path / "hidden.jsonl")
+    assert hidden.returncode == 0, hidden.stderr
+    per_frame = json_lines((tmp_path / "hidden.jsonl").read_text())
+    assert per_frame == json_lines((tmp_path / "plain.jsonl").read_text())  # the JSON lines keep the faces
+    plain_frames, hidden_frames = read_video(plain_out), read_video(hidden_out)
+    assert len(plain_frames) == len(hidden_frames) == len(per_frame) == 10
+    for line, was, now in zip(per_frame, plain_frames, hidden_frames, strict=True):
+        [face] = line["detections"]
+        assert face["label"] == "face"
+        x1, y1, x2, y2 = face["box"]
+        inner = (slice(y1 + 4, y2 - 4), slice(x1 + 4, x2 - 4))  # inside the plain run's red box
+        assert fine_detail(now)[inner].var() < 0.2 * fine_detail(was)[inner].var()
+        far = far_from([face["box"]], was.shape)
+        assert np.abs(now[far].astype(int) - was[far]).mean() < 3  # the codec's noise only
+
+
+@needs_official_model
+def test_video_faces_and_people_finds_both(face_clip, tmp_path):
+    result = run_cli("video", "--detector", "faces+people", "--weights", WEIGHTS, "--img-size", "320",
+                     face_clip, "--jsonl", tmp_path / "dets.jsonl")
+    assert result.returncode == 0, result.stderr
+    [summary] = json_lines(result.stdout)
+    assert (summary["detector"], summary["img_size"]) == ("faces+people", 320)
+    for line in json_lines((tmp_path / "dets.jsonl").read_text()):
+        labels = [d["label"] for d in line["detections"]]
+        assert labels[0] == "face" and "person" in labels and set(labels) == {"face", "person"}
+    strict = run_cli("video", "--detector", "faces+people", "--weights", WEIGHTS, "--img-size", "320",
+                     "--min-score", "0.9999", face_clip, "--jsonl", tmp_path / "strict.jsonl")
+    assert strict.returncode == 0, strict.stderr
+    for line in json_lines((tmp_path / "strict.jsonl").read_text()):
+        assert {d["label"] for d in line["detections"]} == {"person"}  # --min-score is for the faces only

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from lwface_desktop.core.annotate import annotate
-from lwface_desktop.core.anonymise import FaceTrack, anonymise, hidden_faces
+from lwface_desktop.core.anonymise import MODES, FaceTrack, anonymise, hidden_faces
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.images import open_photo
 from lwface_desktop.core.outputs import writing
@@ -124,11 +124,14 @@ class VideoStats:
 
 def run_video(source: FrameSource, detector: Detector, output: str | Path | None = None,
               on_frame: Callable[[int, list[Detection]], None] | None = None,
-              stop: threading.Event | None = None, overwrite: bool = False) -> VideoStats:
+              stop: threading.Event | None = None, overwrite: bool = False, hide: str = "off") -> VideoStats:
     """Every frame of source through detector (and into output, same size and frame rate).
 
     Decoding runs one frame ahead and drawing/encoding one behind, in their own threads,
-    so the detector is rarely kept waiting. on_frame(index, detections) runs in order.
+    so the detector is rarely kept waiting. on_frame(index, detections) runs in order, with
+    the detections of that frame. hide (anonymise.MODES) hides the faces in output (render):
+    a FaceTrack for the run keeps hiding a face where it was last seen for the few frames
+    the detector misses it, so that it never flashes un-hidden.
     The video is written under a temporary name (outputs.writing) and renamed onto output
     once complete: stop (set from a signal handler, say) ends it early with every frame so
     far in a playable file; an error or KeyboardInterrupt leaves no file at all; an existing
@@ -137,13 +140,15 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
     """
     stop = stop or threading.Event()
     try:
+        if hide not in MODES:
+            raise ValueError(f"hide must be one of {', '.join(MODES)}, not {hide!r}")
         with contextlib.ExitStack() as closing:
             writer = None
             if output:
                 _writer_codec(output)  # a bad extension is said before anything is created
                 temp = closing.enter_context(writing(output, overwrite=overwrite))
                 writer = _open_writer(temp, source, shown=output)
-            stats = _run_frames(source, detector, writer, on_frame, stop)
+            stats = _run_frames(source, detector, writer, on_frame, stop, hide)
             if source.error:
                 raise SourceError(source.error)
             if stats.frames == 0:
@@ -163,7 +168,8 @@ class _NothingWritten(Exception):
 
 
 def _run_frames(source: FrameSource, detector: Detector, writer: cv2.VideoWriter | None,
-                on_frame: Callable[[int, list[Detection]], None] | None, stop: threading.Event) -> VideoStats:
+                on_frame: Callable[[int, list[Detection]], None] | None, stop: threading.Event,
+                hide: str) -> VideoStats:
     decoded: queue.Queue = queue.Queue(maxsize=4)
     finished: queue.Queue = queue.Queue(maxsize=4)
     stats = VideoStats()
@@ -179,12 +185,15 @@ def _run_frames(source: FrameSource, detector: Detector, writer: cv2.VideoWriter
         finally:
             decoded.put(None)
 
+    track = FaceTrack() if hide != "off" else None  # frames reach it in order, on this one thread
+
     def draw_and_write() -> None:
         try:
             while (item := finished.get()) is not None:
                 frame, detections = item
                 if writer is not None:
-                    drawn = cv2.cvtColor(annotate(frame.image, detections), cv2.COLOR_RGB2BGR)
+                    kept = _kept_faces(track, detections)
+                    drawn = cv2.cvtColor(render(frame.image, detections, hide, kept), cv2.COLOR_RGB2BGR)
                     if drawn.shape[1::-1] != size:  # a stream that changed size: the file keeps one
                         drawn = cv2.resize(drawn, size, interpolation=cv2.INTER_AREA)
                     writer.write(drawn)

@@ -273,3 +273,50 @@ def test_a_reader_that_fails_ends_the_live_slot_with_a_message(clip):
     finally:
         source.release()
     assert slot.ended and slot.error == "Reading clip.avi failed: no memory for the next frame."
+
+
+class DropsFaces:
+    """YuNet's real detections, but none on the frames listed: a detector missing a face."""
+
+    label = "face"
+    decode_side = None
+
+    def __init__(self, missed: range):
+        from lwface_desktop.core.yunet import default_yunet
+
+        self.faces, self.missed, self.calls = default_yunet(), missed, 0
+
+    def detect(self, image):
+        self.calls += 1  # run_video detects frames in order, on one thread
+        return [] if self.calls - 1 in self.missed else self.faces.detect(image)
+
+
+def fine_detail(image):
+    """What is left after a small blur: the detail that makes a face recognisable."""
+    grey = image.astype(float).mean(axis=2)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 2)
+
+
+def test_a_face_the_detector_misses_for_a_few_frames_stays_hidden(clip, tmp_path):
+    from lwface_desktop.core.anonymise import KEEP_FRAMES
+
+    missed = range(3, CLIP_FRAMES_PER_PHOTO)  # the astronaut's frames from the fourth on: 12 in a row
+    seen = {}
+    out = tmp_path / "hidden.avi"
+    run_video(FrameSource(str(clip)), DropsFaces(missed), out, lambda i, dets: seen.setdefault(i, dets), hide="blur")
+    assert [len(seen[i]) for i in range(CLIP_FRAMES_PER_PHOTO)] == [1, 1, 1] + [0] * len(missed)  # as detected
+    x1, y1, x2, y2 = (round(v) for v in seen[0][0].box)
+    with FrameSource(str(clip)) as source:
+        detail = fine_detail(source.read())[y1:y2, x1:x2].var()
+    written = cv2.VideoCapture(str(out))
+    left = [fine_detail(written.read()[1])[y1:y2, x1:x2].var() / detail for _ in range(CLIP_FRAMES_PER_PHOTO)]
+    written.release()
+    hidden_for = 3 + KEEP_FRAMES  # its last box is kept for KEEP_FRAMES missed frames
+    assert max(left[:hidden_for]) < 0.05  # blurred while detected, and while kept
+    assert min(left[hidden_for:]) > 0.7  # then shown again: the track is short, and the check can tell
+
+
+def test_an_unknown_hide_mode_is_refused_and_the_source_released(clip, tmp_path):
+    with pytest.raises(ValueError, match="off, blur, pixelate, box"):
+        run_video(FrameSource(str(clip)), NoDetections(), tmp_path / "out.avi", hide="smudge")
+    assert list(tmp_path.iterdir()) == [] and str(clip) not in open_files()
