@@ -1,4 +1,5 @@
-"""The "Live camera" tab: pick a source, Start (Space), see people boxed in real time.
+"""The "Live camera" tab: pick a source and what to find (faces, objects, or faces and
+people), Start (Space), see them boxed (or faces hidden) in real time.
 
 Start never waits: it sends the model load to a job and, once the model is there, starts a
 CameraWorker, which opens the capture and loops. A camera waits for the camera search too (so
@@ -6,12 +7,13 @@ the worker does not open a camera the search holds), but at most SEARCH_WAIT_MS:
 that hangs on one device must not keep another from starting. A file or a URL never waits.
 Stop only asks: during the load it just forgets the load's result; while the worker runs it
 asks it to stop and shows "Stopping…" until the worker's finished signal, the one place that
-returns the toggle to Start.
+returns the toggle to Start. Choosing what to find while it runs loads that detector in a
+job, and the worker takes it up from the next frame (the video goes on meanwhile).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +21,28 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from lwface_desktop.core.detection import Detector, summary_text
-from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.detection import Detection, Detector, summary_text
+from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
 from lwface_desktop.core.sources import describe_source, find_cameras
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
-from lwface_desktop.gui.camera_worker import CameraWorker
+from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
+from lwface_desktop.gui.view_options import ViewOptions
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
 SEARCH_WAIT_MS = 3000  # how long a camera's Start waits for the camera search before trying anyway
+KIND_TIP = ("Faces: OpenCV's YuNet, fast (no YOLOv5 model needed). Objects: YOLOv5, people and 79 other "
+            "kinds of things. Faces + people: both at once.")
+OBJECT_TIPS = {  # the YOLOv5 controls, by what is found
+    "yunet": "Faces use YuNet's own input size and measured threshold: this applies to Objects",
+    "faces+people": "YOLOv5's setting, for the people (faces use YuNet's own)",
+    "yolov5": "",
+}
+PLURALS = {"person": "people"}
 
 
 @dataclass(eq=False)
@@ -39,6 +50,7 @@ class StartRequest:
     """A Start that waits for its model (and, for a camera, for the camera search to end)."""
 
     source: int | str
+    kind: str                    # detectors.LIVE_KINDS: what the model loaded finds
     model: Detector | None = None
     search_waited: bool = False  # SEARCH_WAIT_MS have passed: a camera goes on without the search
 
@@ -51,9 +63,10 @@ class CameraTab(QWidget):
     running_changed = Signal(bool)   # True from Start until the toggle is back to Start
     snapshot_saved = Signal(object)  # the new file's Path
 
-    def __init__(self, detectors: Detectors, parent: QWidget | None = None):
+    def __init__(self, detectors: Detectors, view_options: ViewOptions, parent: QWidget | None = None):
         super().__init__(parent)
         self.detectors = detectors
+        self.view_options = view_options
         self.worker: CameraWorker | None = None
         self.last_frame: QImage | None = None            # as shown (scaled to the view)
         self._last_annotated: np.ndarray | None = None  # the same frame at full resolution
@@ -74,6 +87,11 @@ class CameraTab(QWidget):
         self.url.setPlaceholderText("rtsp://… or http://…")
         self.url.setEnabled(False)
 
+        self.kind_choice = QComboBox()
+        for kind, title in LIVE_KINDS.items():
+            self.kind_choice.addItem(title, kind)
+        self.kind_choice.setToolTip(KIND_TIP)
+
         self.toggle = QPushButton("Start")
         self.toggle.setCheckable(True)
         self.toggle.setToolTip("Start or stop detection (Space)")
@@ -91,6 +109,7 @@ class CameraTab(QWidget):
         self.class_choice = QComboBox()
         self.class_choice.addItem("All objects", False)
         self.class_choice.addItem("People only", True)
+        self.hide_choice = view_options.hide_combo()
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the current annotated frame to your Pictures folder")
         self.snapshot_button.setEnabled(False)
@@ -106,10 +125,12 @@ class CameraTab(QWidget):
         for widget in (plain_label("Source:"), self.source_choice):
             source_row.addWidget(widget)
         source_row.addWidget(self.url, 1)
-        source_row.addWidget(self.toggle)
+        for widget in (plain_label("Find:"), self.kind_choice, self.toggle):
+            source_row.addWidget(widget)
         controls = QHBoxLayout()
         for widget in (plain_label("Min. score"), self.conf, self.conf_label, plain_label("Input"),
-                       self.size_choice, self.class_choice, self.snapshot_button):
+                       self.size_choice, self.class_choice, plain_label("Hide faces:"), self.hide_choice,
+                       self.snapshot_button):
             controls.addWidget(widget)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
@@ -121,14 +142,17 @@ class CameraTab(QWidget):
 
         self.restore_settings()
         for control in (self.conf.valueChanged, self.size_choice.currentIndexChanged,
-                        self.class_choice.currentIndexChanged):
+                        self.class_choice.currentIndexChanged, view_options.changed):
             control.connect(self._apply_options)
+        self.kind_choice.currentIndexChanged.connect(self._on_kind_changed)
+        self._show_controls()
         self._apply_options()
         workers.start_job(lambda: find_cameras(), name="camera search",
                           succeeded=self._on_cameras_found, done=self._on_probe_done)
 
     # --- settings ------------------------------------------------------------------------
     def restore_settings(self) -> None:
+        self.set_kind(settings.load(settings.CAMERA_KIND))
         self.conf.setValue(round(settings.load(settings.CAMERA_SCORE) * 100))
         self.size_choice.setCurrentIndex(self.size_choice.findData(settings.load(settings.CAMERA_SIZE)))
         self.class_choice.setCurrentIndex(self.class_choice.findData(settings.load(settings.CAMERA_PEOPLE_ONLY)))
@@ -138,9 +162,19 @@ class CameraTab(QWidget):
 
     def save_settings(self) -> None:
         options = self._options()
-        settings.store(settings.CAMERA_SCORE, options["conf"])
-        settings.store(settings.CAMERA_SIZE, options["img_size"])
-        settings.store(settings.CAMERA_PEOPLE_ONLY, options["people_only"])
+        settings.store(settings.CAMERA_KIND, options.kind)
+        settings.store(settings.CAMERA_SCORE, options.conf)
+        settings.store(settings.CAMERA_SIZE, options.img_size)
+        settings.store(settings.CAMERA_PEOPLE_ONLY, options.people_only)
+
+    def kind(self) -> str:
+        """What the tab is set to find (detectors.LIVE_KINDS)."""
+        return self.kind_choice.currentData()
+
+    def set_kind(self, kind: str) -> None:
+        index = self.kind_choice.findData(kind)
+        if index >= 0:
+            self.kind_choice.setCurrentIndex(index)
 
     # --- sources -------------------------------------------------------------------------
     def set_source(self, source: int | str) -> None:
@@ -243,12 +277,12 @@ class CameraTab(QWidget):
             self._show_state()
             return
         self.message.hide()
-        self._request = request = StartRequest(source)
+        self._request = request = StartRequest(source, self.kind())
         self._set_state(STARTING)
         detectors = self.detectors
-        workers.start_job(lambda: models.load(detectors, "yolov5"), name="model load", tag=request,
+        workers.start_job(lambda: models.load(detectors, request.kind, live=True), name="model load", tag=request,
                           succeeded=self._on_model_loaded, errored=self._on_model_failed)
-        waiting = " (loading the model)" if not detectors.is_loaded("yolov5") else ""
+        waiting = " (loading the model)" if not detectors.is_loaded(request.kind) else ""
         if self._probing and request.waits_for_search():
             waiting = " (looking for cameras)"
             self._search_wait.start(SEARCH_WAIT_MS)
@@ -287,7 +321,8 @@ class CameraTab(QWidget):
             return
         self._request = None
         self._search_wait.stop()
-        self.worker = worker = CameraWorker(request.source, request.model, self._options())
+        options = replace(self._options(), kind=request.kind)
+        self.worker = worker = CameraWorker(request.source, request.model, options)
         worker.view_size = self.view.device_size()  # frames come scaled to it: the GUI thread only paints
         worker.opened.connect(self._on_opened)
         worker.frame_ready.connect(self._on_frame)
@@ -297,6 +332,37 @@ class CameraTab(QWidget):
         worker.finished.connect(self._on_worker_finished)
         self._set_state(RUNNING)
         workers.start_thread(worker)
+        if self.kind() != request.kind:  # chosen while the model loaded
+            self._switch_kind()
+
+    def _on_kind_changed(self) -> None:
+        self._show_controls()
+        if self._state == RUNNING:
+            self._switch_kind()
+        # STARTING: the worker starts with the kind asked for, then switches (_launch_if_ready)
+
+    def _switch_kind(self) -> None:
+        """Load what the tab is now set to find, in a job; the running worker takes it up."""
+        kind, worker, detectors = self.kind(), self.worker, self.detectors
+        workers.start_job(lambda: models.load(detectors, kind, live=True), name="model load", tag=(worker, kind),
+                          succeeded=self._on_switch_loaded, errored=self._on_switch_failed)
+        if not detectors.is_loaded(kind):
+            self.status.emit(f"Loading the model for {LIVE_KINDS[kind]}…")
+
+    def _switch_is_current(self, job: workers.Job) -> bool:
+        worker, kind = job.tag
+        return worker is self.worker and self._state == RUNNING and kind == self.kind()
+
+    def _on_switch_loaded(self, job: workers.Job, model: Detector) -> None:
+        if self._switch_is_current(job):
+            self.worker.use(self._options(), model)
+            self.message.hide()
+            self.status.emit(f"Live: {LIVE_KINDS[self.kind()]}")
+
+    def _on_switch_failed(self, job: workers.Job, message: str) -> None:
+        if self._switch_is_current(job):  # the worker goes on with what it finds now
+            self.set_kind(self.worker.options.kind)
+            self._show_error(message)
 
     def _on_opened(self, name: str) -> None:
         if self.sender() is self.worker and self._state == RUNNING:
@@ -346,7 +412,7 @@ class CameraTab(QWidget):
         ms = {k: stats[k] * 1000 for k in ("capture", "inference", "drawing")}
         self.stats.setText(
             f"{stats['fps']:.1f} fps · capture {ms['capture']:.0f} ms · inference {ms['inference']:.0f} ms · "
-            f"drawing {ms['drawing']:.0f} ms · {stats['dropped']} dropped · {summary_text(detections, 'object')}")
+            f"drawing {ms['drawing']:.0f} ms · {stats['dropped']} dropped · {live_counts(detections, stats['kind'])}")
         if not self.view.isVisible():
             self.worker.frame_consumed()  # nothing will paint: do not hold the worker
 
@@ -354,14 +420,24 @@ class CameraTab(QWidget):
         if self.worker is not None:
             self.worker.frame_consumed()
 
-    def _options(self) -> dict:
-        return {"img_size": self.size_choice.currentData(), "conf": self.conf.value() / 100,
-                "people_only": self.class_choice.currentData()}
+    def _options(self) -> LiveOptions:
+        return LiveOptions(self.kind(), self.size_choice.currentData(), self.conf.value() / 100,
+                           self.class_choice.currentData(), self.view_options.hide, self.view_options.landmarks)
 
     def _apply_options(self) -> None:
         self.conf_label.setText(f"{self.conf.value() / 100:.2f}")
-        if self.worker is not None:
-            self.worker.options = self._options()  # replaced whole: the worker sees old or new
+        if self.worker is not None:  # the worker's kind changes only with its model (_on_switch_loaded)
+            self.worker.use(replace(self._options(), kind=self.worker.options.kind))
+
+    def _show_controls(self) -> None:
+        """The YOLOv5 controls apply to Objects, and to the people of Faces + people (people
+        only is implied there); Faces uses none of them."""
+        kind = self.kind()
+        for control in (self.conf, self.conf_label, self.size_choice, self.class_choice):
+            control.setEnabled(kind != "yunet" and not (control is self.class_choice and kind == "faces+people"))
+            control.setToolTip(OBJECT_TIPS[kind])
+        if kind == "faces+people":
+            self.class_choice.setToolTip("Faces + people finds people only: choose Objects for all objects")
 
     def snapshot(self) -> workers.Job | None:
         """Save the last annotated frame, at the camera's full resolution (not the view's), as
@@ -387,3 +463,13 @@ class CameraTab(QWidget):
     def _show_message(self, text: str, error: bool) -> None:
         self.message.show_message(text, error)
         self.status.emit(text)
+
+
+def live_counts(detections: list[Detection], kind: str) -> str:
+    """What a live frame holds: '2 faces', '3 objects (2 × person, 1 × cup)', '2 faces, 1 person'."""
+    if kind == "yolov5":
+        return summary_text(detections, "object")
+    labels = ("face", "person") if kind == "faces+people" else ("face",)
+    counts = [sum(d.label == label for d in detections) for label in labels]
+    return ", ".join(f"{n or 'no'} {label if n == 1 else PLURALS.get(label, label + 's')}"
+                     for n, label in zip(counts, labels, strict=True))

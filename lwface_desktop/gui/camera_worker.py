@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detector
 from lwface_desktop.core.errors import UserError
 from lwface_desktop.core.pipeline import capture_latest, process_frame
@@ -26,6 +28,19 @@ from lwface_desktop.gui.qimage import rgb_to_qimage
 log = logging.getLogger(__name__)
 POLL_S = 0.05  # how often the loop looks at the Stop request while waiting
 MAX_SHOWN_SIDE = 1920  # the longest side of a shown frame while the view's size is not known
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What the live tab's controls say. YuNet (Faces) takes none of the YOLOv5 options; in
+    Faces + people the input size and score are its YOLOv5 part's, and people are implied."""
+
+    kind: str = "yolov5"        # detectors.LIVE_KINDS
+    img_size: int = 320
+    conf: float = 0.25
+    people_only: bool = False
+    hide: str = "off"           # anonymise.MODES
+    landmarks: bool = False
 
 
 class CameraWorker(QThread):
@@ -44,11 +59,12 @@ class CameraWorker(QThread):
     ended = Signal(str)                         # a video file came to its end
     notice = Signal(str)                        # a problem that does not stop the camera
 
-    def __init__(self, source: int | str, model: Detector, options: dict, parent=None):
+    def __init__(self, source: int | str, model: Detector, options: LiveOptions, parent=None):
         super().__init__(parent)
         self.source = source
-        self.model = model          # a loaded YoloDetector, shared: the worker uses with_options() copies
-        self.options = options      # img_size, conf, people_only; the GUI replaces it whole
+        # The loaded detector of options.kind (shared: the worker uses with_options() copies) and
+        # the options, as one pair the GUI replaces whole (use()): the loop sees old or new, never half.
+        self.config: tuple[Detector, LiveOptions] = (model, options)
         self.view_size: tuple[int, int] | None = None  # where frames are shown, in device pixels
         self._consumed = threading.Event()
         self._consumed.set()
@@ -58,6 +74,14 @@ class CameraWorker(QThread):
     def dropped(self) -> int:
         """Frames the camera delivered that were never shown (newer ones replaced them)."""
         return self._slot.dropped if self._slot is not None else 0
+
+    @property
+    def options(self) -> LiveOptions:
+        return self.config[1]
+
+    def use(self, options: LiveOptions, model: Detector | None = None) -> None:
+        """From the next frame on: these options (and this model, for another kind). Any thread."""
+        self.config = (model or self.config[0], options)
 
     def frame_consumed(self) -> None:
         """The view has shown the last frame: the next may come. Safe from any thread."""
@@ -80,7 +104,7 @@ class CameraWorker(QThread):
             capture = threading.Thread(target=capture_latest, args=(source, slot, stop_capture),
                                        name="camera-capture", daemon=True)
             capture.start()
-            self._loop(self.model, source, slot)
+            self._loop(source, slot)
         except UserError as e:
             self.failed.emit(str(e))
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
@@ -93,8 +117,10 @@ class CameraWorker(QThread):
             if source is not None:
                 source.release()
 
-    def _loop(self, model, source: FrameSource, slot: LatestFrame) -> None:
-        options, detector, problem = None, model, None
+    def _loop(self, source: FrameSource, slot: LatestFrame) -> None:
+        config, problem = None, None
+        detector, options = self.config
+        track = FaceTrack()  # one per run: a new Start is a new video
         fps, last_emit = 0.0, None
         while not self.isInterruptionRequested():
             if not self._consumed.wait(POLL_S):
@@ -108,13 +134,15 @@ class CameraWorker(QThread):
                         self.ended.emit(f"The video {source.name} ended.")
                     return
                 continue
-            if self.options is not options:  # settings changed in the GUI
-                options = self.options
+            if self.config is not config:  # settings changed in the GUI
+                config = self.config
+                model, options = config
                 detector, news = configured(model, options)
                 if news != problem and news is not None:
                     self.notice.emit(news)
                 problem = news
-            annotated, detections, timings = process_frame(frame.image, detector)
+            annotated, detections, timings = process_frame(frame.image, detector, options.hide, track,
+                                                           options.landmarks)
             start = time.perf_counter()
             image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
             timings["drawing"] += time.perf_counter() - start
@@ -122,25 +150,34 @@ class CameraWorker(QThread):
             if last_emit is not None:  # smoothed, so the number is readable
                 fps = 0.8 * fps + 0.2 / max(now - last_emit, 1e-6) if fps else 1 / max(now - last_emit, 1e-6)
             last_emit = now
+            # What the detector used; None where its kind has no such setting (YuNet).
+            classes = getattr(detector, "classes", None)
             stats = {"fps": fps, "capture": frame.capture_s, **timings, "dropped": slot.dropped,
-                     "index": frame.index, "img_size": detector.img_size, "conf": detector.conf,
-                     "people_only": detector.classes is not None}
+                     "index": frame.index, "kind": options.kind, "img_size": getattr(detector, "img_size", None),
+                     "conf": getattr(detector, "conf", None), "people_only": classes is not None}
             self._consumed.clear()
             self.frame_ready.emit(image, detections, stats, annotated)
 
 
-def configured(model, options: dict) -> tuple[Detector, str | None]:
-    """model with the tab's options, and a notice for the user if the model cannot take one.
-    Each option is applied on its own: one the model refuses ("People only" on a model with
-    no "person" class) is left out, and the others (input size, score) still apply."""
-    detector = model.with_options(conf=options["conf"], classes=None)
+def configured(model, options: LiveOptions) -> tuple[Detector, str | None]:
+    """model (the detector of options.kind) with the tab's options, and a notice for the user
+    if the model cannot take one. YuNet takes none (its live profile has its own size and
+    threshold). Each option is applied on its own: one the model refuses ("People only" on a
+    model with no "person" class) is left out, and the others (input size, score) still apply.
+    Faces + people keeps its person class: only its YOLOv5 part's size and score change."""
+    if options.kind == "yunet":
+        return model, None
+    if options.kind == "faces+people":
+        detector = model.with_options(conf=options.conf)
+    else:
+        detector = model.with_options(conf=options.conf, classes=None)
     problems = []
     try:
-        detector = detector.with_options(img_size=options["img_size"])
+        detector = detector.with_options(img_size=options.img_size)
     except ValueError as e:
-        problems.append(f"the input size {options['img_size']} does not suit this model ({e}); "
+        problems.append(f"the input size {options.img_size} does not suit this model ({e}); "
                         f"it stays {detector.img_size}")
-    if options.get("people_only"):
+    if options.kind == "yolov5" and options.people_only:
         try:
             detector = detector.with_options(classes=model.class_ids(["person"]))
         except ValueError as e:

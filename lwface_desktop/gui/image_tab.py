@@ -9,14 +9,14 @@ request starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from lwface_desktop.core.detection import Detection, summary_text
+from lwface_desktop.core.detection import Detection, Detector, summary_text
 from lwface_desktop.core.detectors import FACE_KINDS, KINDS, Detectors
 from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
@@ -24,8 +24,15 @@ from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_annotated
+from lwface_desktop.gui.view_options import ViewOptions, hidden_note
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
+SCORE_TIPS = {
+    "yunet": "Faces scoring below this are not shown (YuNet's own measured threshold is "
+             f"{settings.FACE_SCORE_DEFAULT:.2f})",
+    "yolov5": "Objects scoring below this are not shown",
+    "cascade": "The classic cascade gives no score to choose by",
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,14 @@ class PhotoRequest:
     number: int      # the tab's request counter: only the newest one's answer is shown
     path: Path
     kind: str
-    conf: float
+    score: float     # the minimum score (YuNet's or YOLOv5's; the cascade has none)
+    hide: str        # anonymise.MODES
+    landmarks: bool
+    known: PhotoResult | None = None  # found with these settings already: only redraw it
+
+    def finds_as(self, other: PhotoRequest) -> bool:
+        """Whether both ask for the same detections (they may draw them differently)."""
+        return (self.path, self.kind, self.score) == (other.path, other.kind, other.score)
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ class PhotoResult:
     analysis: PhotoAnalysis  # boxes in full-resolution pixels; annotated is the view copy
     view_image: QImage       # analysis.annotated as the view shows it
     seconds: float           # decode + detect + draw, without a one-off model load
+    request: PhotoRequest    # what it answers
 
     @property
     def path(self) -> Path:
@@ -55,16 +70,44 @@ class PhotoResult:
         return self.analysis.detections
 
 
-def find_in_photo(path: Path, detectors: Detectors, kind: str, conf: float) -> PhotoResult:
-    """The photo pipeline with the tab's settings. Runs on a pool thread: no widgets here."""
-    detector = models.load(detectors, kind)  # loads the model the first time
+class KnownDetections(Detector):
+    """Detections already found in a photo, as a detector: analyse_photo() with it decodes at
+    the view's size and draws, and finds nothing anew. A change of Hide faces or Show
+    landmarks redraws this way: a decode and a drawing, no detection."""
+
+    decode_side = 0  # the view's size is all the drawing needs
+
+    def __init__(self, detections: list[Detection], label: str):
+        self.detections = detections
+        self.label = label
+
+    def detect_photo(self, photo) -> list[Detection]:
+        return list(self.detections)
+
+
+def find_in_photo(request: PhotoRequest, detectors: Detectors) -> PhotoResult:
+    """The photo pipeline with the tab's settings. Runs on a pool thread: no widgets here.
+    With request.known, a redraw only (its detections, and its detection time to show)."""
+    known = request.known
+    if known is not None:
+        detector: Detector = KnownDetections(known.detections, known.label)
+    else:
+        detector = configured(models.load(detectors, request.kind), request.kind, request.score)
+    analysis = analyse_photo(request.path, detector, VIEW_MAX_SIDE, hide=request.hide, landmarks=request.landmarks)
+    seconds = known.seconds if known is not None else sum(analysis.timing.values())
+    return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), seconds, replace(request, known=None))
+
+
+def configured(detector, kind: str, score: float) -> Detector:
+    """The shared detector with the tab's minimum score (a copy; the shared one keeps its own)."""
     if kind == "yolov5":
         from lwface_desktop.core.yolo.detector import PHOTO_PRECISION
 
         # The shared model keeps its own settings (the live camera's precision among them).
-        detector = detector.with_options(conf=conf, precision=PHOTO_PRECISION)
-    analysis = analyse_photo(path, detector, VIEW_MAX_SIDE)
-    return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), sum(analysis.timing.values()))
+        return detector.with_options(conf=score, precision=PHOTO_PRECISION)
+    if kind == "yunet" and score != detector.min_score:
+        return detector.with_options(min_score=score)
+    return detector
 
 
 class ImageTab(QWidget):
@@ -74,49 +117,56 @@ class ImageTab(QWidget):
     open_requested = Signal()
     save_requested = Signal()
 
-    def __init__(self, detectors: Detectors, parent: QWidget | None = None):
+    def __init__(self, detectors: Detectors, view_options: ViewOptions, parent: QWidget | None = None):
         super().__init__(parent)
         self.detectors = detectors
+        self.view_options = view_options
         self.result: PhotoResult | None = None
         self._path: Path | None = None  # the photo last asked for
-        self._request = 0                # only the newest request's result is shown
+        self._request = 0                # numbers the requests: only the newest one's result is shown
+        self._wanted: PhotoRequest | None = None      # the newest request
+        self._found: PhotoResult | None = None        # what the job running found, shown or not
         self._detecting: workers.Job | None = None    # the one photo job running
         self._pending: PhotoRequest | None = None     # the newest request, waiting for it
         self._saving: set[workers.Job] = set()
         self._doing = ""                 # what the busy indicator says about detection
+        # The minimum score of each kind that has one; the spin box shows the chosen kind's.
+        self._scores = {"yunet": settings.FACE_SCORE_DEFAULT, "yolov5": settings.SCORE_DEFAULT}
 
         open_button = QPushButton("Open photo…")
         open_button.setToolTip("Open a JPEG photo (Ctrl+O). You can also drop one on the window.")
         open_button.clicked.connect(self.open_requested)
-        self.save_button = QPushButton("Save annotated…")
-        self.save_button.setToolTip("Save the photo with its boxes as a new file (Ctrl+S)")
+        self.save_button = QPushButton("Save as…")
+        self.save_button.setToolTip("Save the photo as shown (boxes, hidden faces) as a new file (Ctrl+S)")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self.save_requested)
 
         self.detector_choice = QComboBox()
         for kind, title in KINDS.items():
             self.detector_choice.addItem(title, kind)
-        self.detector_choice.setToolTip("Faces (YuNet): OpenCV's face detector. Faces (cascade): scikit-image's "
-                                        "classic method. Objects: YOLOv5, "
+        self.detector_choice.setToolTip("Faces (YuNet): OpenCV's face detector. Faces (cascade, classic): "
+                                        "scikit-image's classic method. Objects: YOLOv5, "
                                         "people and 79 other kinds of things.")
         self.conf = QDoubleSpinBox()
         self.conf.setRange(*settings.SCORE_RANGE)
         self.conf.setSingleStep(0.05)
-        self.conf.setValue(settings.SCORE_DEFAULT)
         self.conf.setPrefix("min. score ")
-        self.conf.setToolTip("Objects scoring below this are not shown")
+        self.hide_choice = view_options.hide_combo()
         self._rerun = QTimer(self, singleShot=True, interval=300)  # one re-run after a burst of clicks
         self._rerun.timeout.connect(self.rerun)
         self.restore_settings()
+        self._show_score()
         self.detector_choice.currentIndexChanged.connect(self._on_detector_changed)
-        self.conf.valueChanged.connect(self._rerun.start)
-        self._on_detector_changed()
+        self.conf.valueChanged.connect(self._on_score_changed)
+        view_options.changed.connect(self.redraw)
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: detection has no meaningful percentage
         self.busy_bar.setMaximumWidth(160)
+        self.busy_bar.setMinimumWidth(32)  # nor does the bar: in a narrow window it is short
         self.busy_bar.setTextVisible(False)
         self.busy_label = plain_label()
+        self.busy_label.setMinimumWidth(1)  # its text never widens the window (a narrow one cuts it)
         self._show_busy()
 
         self.message = Banner()
@@ -124,7 +174,8 @@ class ImageTab(QWidget):
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
 
         controls = QHBoxLayout()
-        for widget in (open_button, self.save_button, plain_label("Find:"), self.detector_choice, self.conf):
+        for widget in (open_button, self.save_button, plain_label("Find:"), self.detector_choice, self.conf,
+                       plain_label("Hide faces:"), self.hide_choice):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(self.busy_label)
@@ -136,11 +187,13 @@ class ImageTab(QWidget):
 
     def restore_settings(self) -> None:
         self.set_kind(settings.load(settings.IMAGE_DETECTOR))
-        self.conf.setValue(settings.load(settings.IMAGE_SCORE))
+        self._scores = {"yunet": settings.load(settings.IMAGE_FACE_SCORE),
+                        "yolov5": settings.load(settings.IMAGE_SCORE)}
 
     def save_settings(self) -> None:
         settings.store(settings.IMAGE_DETECTOR, self.kind())
-        settings.store(settings.IMAGE_SCORE, self.conf.value())
+        settings.store(settings.IMAGE_FACE_SCORE, self._scores["yunet"])
+        settings.store(settings.IMAGE_SCORE, self._scores["yolov5"])
 
     def kind(self) -> str:
         return self.detector_choice.currentData()
@@ -150,6 +203,10 @@ class ImageTab(QWidget):
         if index >= 0:
             self.detector_choice.setCurrentIndex(index)
 
+    def score(self, kind: str | None = None) -> float | None:
+        """The minimum score used for kind (the chosen one by default); None for the cascade."""
+        return self._scores.get(kind or self.kind())
+
     def open_path(self, path: str | Path) -> None:
         """Decode and detect in the background; the view updates when it is done."""
         self._path = Path(path)
@@ -157,15 +214,35 @@ class ImageTab(QWidget):
 
     def rerun(self) -> None:
         """Detect again in the photo last asked for (after a change of detector or score)."""
+        self._ask(known=None)
+
+    def redraw(self) -> None:
+        """Draw the photo again as View options now say (faces hidden, landmarks): a decode
+        at the view's size and a drawing in a job, no detection when the detections asked
+        for are already there."""
+        self._ask(known=self.result)
+
+    def _ask(self, known: PhotoResult | None) -> None:
         if self._path is None:
             return
         self._request += 1
-        request = PhotoRequest(self._request, self._path, self.kind(), self.conf.value())
+        options = self.view_options
+        request = PhotoRequest(self._request, self._path, self.kind(), self.score() or 0.0, options.hide,
+                               options.landmarks)
+        if self._wanted is not None and not request.finds_as(self._wanted):
+            known = None  # the detections asked for before this are not the ones shown
+        if known is not None and known.request.finds_as(request):
+            request = replace(request, known=known)
+        self._wanted = request
         if self._detecting is None:
             self._start_detecting(request)
         else:
             self._pending = request  # after the running job; any older pending request is dropped
         self.message.hide()
+        if request.known is not None:
+            self._doing = "Drawing…"
+            self._show_busy()
+            return
         loading = not self.detectors.is_loaded(request.kind)
         self._doing = "Loading the YOLOv5 model…" if loading else "Detecting…"
         self._show_busy()
@@ -175,13 +252,16 @@ class ImageTab(QWidget):
     def _start_detecting(self, request: PhotoRequest) -> None:
         detectors = self.detectors
         self._detecting = workers.start_job(
-            lambda: find_in_photo(request.path, detectors, request.kind, request.conf), name="photo",
+            lambda: find_in_photo(request, detectors), name="photo",
             tag=request.number, succeeded=self._on_found, errored=self._on_failed, done=self._on_photo_done)
 
     def _on_photo_done(self, job: workers.Job) -> None:
         if job is not self._detecting:
             return
         self._detecting, pending, self._pending = None, self._pending, None
+        found, self._found = self._found, None
+        if pending is not None and pending.known is None and found is not None and found.request.finds_as(pending):
+            pending = replace(pending, known=found)  # the job just found what the request asks for: redraw it
         if pending is not None:
             self._start_detecting(pending)
 
@@ -206,7 +286,8 @@ class ImageTab(QWidget):
         if self.result is None:
             return None
         path, photo, detections = Path(path), self.result.path, self.result.detections
-        job = workers.start_job(lambda: save_annotated(photo, detections, path), name="save",
+        hide, landmarks = self.view_options.hide, self.view_options.landmarks  # as shown (or about to be)
+        job = workers.start_job(lambda: save_annotated(photo, detections, path, hide, landmarks), name="save",
                                 succeeded=self._on_saved, errored=self._on_save_failed, done=self._on_save_done)
         self._saving.add(job)
         self._show_busy()
@@ -218,8 +299,23 @@ class ImageTab(QWidget):
         self.status.emit(text)
 
     def _on_detector_changed(self) -> None:
-        self.conf.setEnabled(self.kind() == "yolov5")
+        self._show_score()
         self.rerun()
+
+    def _show_score(self) -> None:
+        """The spin box shows the chosen kind's minimum score; the cascade has none."""
+        score = self.score()
+        self.conf.setEnabled(score is not None)
+        self.conf.setToolTip(SCORE_TIPS.get(self.kind(), ""))
+        if score is not None:
+            self.conf.blockSignals(True)  # showing a score is no change of it
+            self.conf.setValue(score)
+            self.conf.blockSignals(False)
+
+    def _on_score_changed(self, value: float) -> None:
+        if self.kind() in self._scores:
+            self._scores[self.kind()] = value
+            self._rerun.start()
 
     def _on_warm_up_failed(self, _job, message: str) -> None:
         self.show_error(message)
@@ -244,13 +340,15 @@ class ImageTab(QWidget):
         return True
 
     def _on_found(self, job: workers.Job, result: PhotoResult) -> None:
+        self._found = result  # even an older answer may serve the newest request (_on_photo_done)
         if not self._detection_done(job):
             return
         self.result = result
         self.view.set_image(result.view_image)
         self.result_changed.emit(True)
         found = summary_text(result.detections, result.label)
-        self.status.emit(f"{result.path.name}: {found} found in {result.seconds:.2f} s")
+        hidden = hidden_note(result.request.hide, result.detections)
+        self.status.emit(f"{result.path.name}: {found} found in {result.seconds:.2f} s{hidden}")
 
     def _on_failed(self, job: workers.Job, message: str) -> None:
         if not self._detection_done(job):

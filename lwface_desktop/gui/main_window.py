@@ -16,6 +16,7 @@ from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
+from lwface_desktop.gui.view_options import HIDDEN_WORDS, ViewOptions
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTERS = {"JPEG image (*.jpg)": "jpg", "PNG image (*.png)": "png"}  # filter -> its suffix
@@ -33,10 +34,11 @@ class MainWindow(QMainWindow):
         self.detectors = Detectors(weights or settings.load(settings.MODEL_WEIGHTS) or None)
         self._model_request = 0  # only the newest File > Load model… counts
 
+        self.view_options = ViewOptions(self)  # Hide faces and Show landmarks, for both tabs
         self.tabs = QTabWidget()
-        self.image_tab = ImageTab(self.detectors)  # each tab restores its own settings
+        self.image_tab = ImageTab(self.detectors, self.view_options)  # each tab restores its own settings
         self.tabs.addTab(self.image_tab, "Open image")
-        self.camera_tab = CameraTab(self.detectors)
+        self.camera_tab = CameraTab(self.detectors, self.view_options)
         self.tabs.addTab(self.camera_tab, "Live camera")
         self.setCentralWidget(self.tabs)
 
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Load &model…", QKeySequence("Ctrl+M"), self.choose_model)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        self.hide_actions, self.landmarks_action = self.view_options.add_to_menu(view_menu)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About lwface-desktop", None, self._about)
 
@@ -93,7 +97,8 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         folder = Path(self._last_folder())
-        dialog = SaveDialog(self, unused_path(folder, f"{result.path.stem}-{result.label}s", ".jpg"))
+        what = HIDDEN_WORDS.get(self.view_options.hide, f"{result.label}s")  # astronaut-blurred.jpg
+        dialog = SaveDialog(self, unused_path(folder, f"{result.path.stem}-{what}", ".jpg"))
         if dialog.exec() and dialog.selectedFiles():
             self.image_tab.save_to(dialog.selectedFiles()[0])  # in a job; the folder is remembered once saved
 
@@ -166,6 +171,7 @@ class MainWindow(QMainWindow):
         settings.store(settings.WINDOW_GEOMETRY, self.saveGeometry())
         self.image_tab.save_settings()
         self.camera_tab.save_settings()
+        self.view_options.save_settings()
         workers.stop_all()
         if not workers.await_workers(CLOSE_WAIT_MS):
             log.warning("closing with workers still running: %s", workers.live_workers())
@@ -173,9 +179,10 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         QMessageBox.about(self, "About lwface-desktop",
-                          f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos, offline, "
-                          "with scikit-image's frontal-face cascade, and people and 79 other kinds "
-                          "of objects with YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
+                          f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos and live video, "
+                          "offline, with OpenCV's YuNet (MIT) or scikit-image's classic cascade, and "
+                          "hides them on request; finds people and 79 other kinds of objects with "
+                          "YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
 
 
 class SaveDialog(QFileDialog):

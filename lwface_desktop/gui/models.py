@@ -39,8 +39,12 @@ def import_torch() -> None:
         _imported = True
 
 
-def load(detectors: Detectors, kind: str) -> Detector:
-    """detectors.get(kind), in a job; YOLOv5 with torch imported as above."""
-    if kind == "yolov5":
+TORCH_KINDS = ("yolov5", "faces+people")  # the kinds that run YOLOv5
+
+
+def load(detectors: Detectors, kind: str, live: bool = False) -> Detector:
+    """detectors.get(kind, live), in a job; those with YOLOv5 with torch imported as above.
+    Faces alone never import torch."""
+    if kind in TORCH_KINDS:
         import_torch()
-    return detectors.get(kind)
+    return detectors.get(kind, live=live)

@@ -20,13 +20,15 @@ from lwface_desktop.core.pipeline import annotate_photo
 NAME_ATTEMPTS = 100  # snapshots taken at the same second race for a name: try the next one
 
 
-def save_annotated(photo: Path, detections: list[Detection], target: Path) -> Path:
-    """The full-resolution photo with its boxes, as JPEG or PNG (by target's extension;
+def save_annotated(photo: Path, detections: list[Detection], target: Path, hide: str = "off",
+                   landmarks: bool = False) -> Path:
+    """The full-resolution photo drawn as shown (pipeline.render: faces hidden by hide, boxes,
+    landmarks if asked), as JPEG or PNG (by target's extension;
     save_image refuses any other). Never onto the photo itself, nor a hard or symbolic link
     to it (OutputError). The user has already agreed to replace any other existing target
     in the save dialog, which asked about this very name (main_window.SaveDialog)."""
     check_outputs([target], [photo])
-    save_image(annotate_photo(photo, detections), target, overwrite=True)  # through writing()
+    save_image(annotate_photo(photo, detections, hide, landmarks), target, overwrite=True)  # through writing()
     return target
 
 

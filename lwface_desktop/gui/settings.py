@@ -20,7 +20,12 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from lwface_desktop.core.anonymise import MODES
+from lwface_desktop.core.detectors import KINDS, LIVE_KINDS
+from lwface_desktop.core.yunet import MIN_SCORE
+
 SCORE_DEFAULT = 0.25                 # the minimum score for objects, in both tabs (as `detect --conf`)
+FACE_SCORE_DEFAULT = MIN_SCORE       # YuNet's measured threshold (as `detect --min-score`)
 SCORE_RANGE = (0.05, 0.95)
 CAMERA_SIZES = (320, 640)
 
@@ -56,6 +61,14 @@ def _flag(value: Any) -> bool:
     raise ValueError(value)
 
 
+def _one_of(choices) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(value)
+        return value
+    return parse
+
+
 def _camera_size(value: Any) -> int:
     size = int(value)
     if size not in CAMERA_SIZES:
@@ -75,15 +88,19 @@ def _geometry(value: Any) -> QByteArray | None:
 WINDOW_GEOMETRY = Setting("window/geometry", None, _geometry)
 LAST_FOLDER = Setting("files/last_folder", "", _text)
 MODEL_WEIGHTS = Setting("model/weights", "", _existing_file)   # a model loaded with File > Load model…
-IMAGE_DETECTOR = Setting("detect/kind", "yunet", _text)
-IMAGE_SCORE = Setting("detect/conf", SCORE_DEFAULT, _score)
+IMAGE_DETECTOR = Setting("detect/kind", "yunet", _one_of(KINDS))
+IMAGE_SCORE = Setting("detect/conf", SCORE_DEFAULT, _score)              # objects (YOLOv5)
+IMAGE_FACE_SCORE = Setting("detect/face_score", FACE_SCORE_DEFAULT, _score)  # faces (YuNet)
+HIDE_FACES = Setting("view/hide_faces", "off", _one_of(MODES))          # both tabs: anonymise.MODES
+SHOW_LANDMARKS = Setting("view/landmarks", False, _flag)                # both tabs
+CAMERA_KIND = Setting("camera/kind", "yunet", _one_of(LIVE_KINDS))      # what the live tab finds
 CAMERA_SCORE = Setting("camera/conf", SCORE_DEFAULT, _score)
 CAMERA_SIZE = Setting("camera/img_size", CAMERA_SIZES[0], _camera_size)
 CAMERA_PEOPLE_ONLY = Setting("camera/people_only", False, _flag)
 CAMERA_VIDEO = Setting("camera/video", "", _existing_file)     # the last video file played
 
-ALL = (WINDOW_GEOMETRY, LAST_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE,
-       CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO)
+ALL = (WINDOW_GEOMETRY, LAST_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE, IMAGE_FACE_SCORE,
+       HIDE_FACES, SHOW_LANDMARKS, CAMERA_KIND, CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO)
 
 
 def load(setting: Setting) -> Any:

@@ -1,8 +1,9 @@
 """The live camera tab, driven by a video file (no webcam exists on these machines).
 
-The mechanics (worker, latest frame, stop, faults, toggles, closing, signals) run on a
-random-weight YOLOv5n checkpoint (tests/conftest.py: random_weights), so they need nothing
-outside the repository; only the test that checks *what* is found needs the official model.
+The mechanics (worker, latest frame, stop, faults, toggles, closing, signals) run in Objects
+mode on a random-weight YOLOv5n checkpoint (tests/conftest.py: random_weights), so they need
+nothing outside the repository; only the test that checks *what* is found needs the official
+model. Faces mode (YuNet, bundled) has its own tests in test_live_faces.py.
 No test compares times: "at once" means the GUI thread made no blocking call (gui_waits).
 """
 
@@ -23,19 +24,21 @@ from lwface_desktop.gui import camera_tab as camera_tab_module
 from lwface_desktop.gui import main_window as main_window_module
 from lwface_desktop.gui import settings, workers
 from lwface_desktop.gui.camera_tab import IDLE, RUNNING, STARTING, STOPPING
-from lwface_desktop.gui.camera_worker import CameraWorker
+from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import fit_size
 from tests.conftest import WEIGHTS, needs_weights, open_files
 from tests.gui.conftest import SETTLE_MS
 
 TIMEOUT = 20_000
-OPTIONS = {"img_size": 320, "conf": settings.SCORE_DEFAULT, "people_only": False}
+OPTIONS = LiveOptions("yolov5", 320, settings.SCORE_DEFAULT)
 
 
 @pytest.fixture
 def camera(window, random_weights):
+    """The live tab finding objects with random weights."""
     window.detectors.weights = str(random_weights)
     window.tabs.setCurrentWidget(window.camera_tab)
+    window.camera_tab.set_kind("yolov5")
     return window.camera_tab
 
 
@@ -326,8 +329,8 @@ def test_fifty_quick_toggles_never_block_and_leave_nothing_behind(qtbot, camera,
 
 
 def test_a_snapshot_has_the_camera_s_resolution_not_the_view_s(qtbot, camera, astronaut_clip):
-    camera.window().resize(400, 380)  # a view smaller than the 640 x 480 frames
-    qtbot.waitUntil(lambda: camera.view.device_size()[0] < 640, timeout=TIMEOUT)
+    camera.window().resize(760, 420)  # a view lower than the 640 x 480 frames
+    qtbot.waitUntil(lambda: camera.view.device_size()[1] < 480, timeout=TIMEOUT)
     camera.set_source(str(astronaut_clip))
     start_and_wait_for_a_frame(qtbot, camera)
     shown = camera.last_frame

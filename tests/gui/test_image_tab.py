@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPointF, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from lwface_desktop.gui import image_tab as image_tab_module
-from lwface_desktop.gui import workers
+from lwface_desktop.gui import settings, workers
 from lwface_desktop.gui.main_window import SaveDialog
 from tests.conftest import WEIGHTS, needs_weights
 from tests.gui.conftest import drag_enter_event, drop_files
@@ -91,9 +91,9 @@ def test_photo_jobs_run_one_at_a_time_and_only_the_newest_waiting_request_runs(q
     started = []
     gated = gate.wrap(image_tab_module.find_in_photo)
 
-    def find_in_photo(path, *args):
-        started.append(path.name)
-        return gated(path, *args)
+    def find_in_photo(request, *args):
+        started.append(request.path.name)
+        return gated(request, *args)
 
     monkeypatch.setattr(image_tab_module, "find_in_photo", find_in_photo)
     window.open_path(photos["coffee"])
@@ -280,12 +280,12 @@ def test_objects_detector_loads_the_model_in_the_background(qtbot, window, photo
     window.detectors.weights = str(WEIGHTS)
     window.open_path(photos["camera"])
     qtbot.waitUntil(lambda: "1 face found" in status(window), timeout=TIMEOUT)
-    assert not tab.conf.isEnabled()  # the score threshold is YOLOv5's
+    assert tab.conf.value() == settings.FACE_SCORE_DEFAULT  # YuNet's score
     tab.set_kind("yolov5")  # choosing another detector re-runs it on the photo
     assert tab.busy_label.text() == "Loading the YOLOv5 model…" and tab.busy_bar.isVisible()
     qtbot.waitUntil(lambda: "× person" in status(window), timeout=TIMEOUT)
     assert status(window).startswith("camera.jpg: 1 object (1 × person) found in ")
-    assert tab.conf.isEnabled()
+    assert tab.conf.value() == settings.SCORE_DEFAULT  # the objects' own
     tab.conf.setValue(0.05)  # a lower threshold finds more, after a short pause
     qtbot.waitUntil(lambda: len(tab.result.detections) > 1, timeout=TIMEOUT)
 
