@@ -360,8 +360,11 @@ class CameraTab(QWidget):
             self.status.emit(f"Live: {LIVE_KINDS[self.kind()]}")
 
     def _on_switch_failed(self, job: workers.Job, message: str) -> None:
-        if self._switch_is_current(job):  # the worker goes on with what it finds now
+        if self._switch_is_current(job):  # the worker goes on with what it finds now, and says so
+            self.kind_choice.blockSignals(True)
             self.set_kind(self.worker.options.kind)
+            self.kind_choice.blockSignals(False)
+            self._show_controls()
             self._show_error(message)
 
     def _on_opened(self, name: str) -> None:

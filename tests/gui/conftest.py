@@ -76,20 +76,42 @@ def window(make_window):
 ASTRONAUT_CLIP_FRAMES = 300  # 20 s at 15 fps: it never ends while a test looks at its frames
 
 
-@pytest.fixture(scope="session")
-def astronaut_clip(tmp_path_factory):
-    """A 640x480 MJPG video at 15 fps of the astronaut only, for 20 s: whichever frame a test
-    sees first shows her, and the clip outlasts any test that waits for a frame or two."""
+def still_clip(photo_rgb, path, frames: int = ASTRONAUT_CLIP_FRAMES):
+    """A 640x480 MJPG video at 15 fps of one photo only (20 s by default): whichever frame a
+    test sees first shows it, and the clip outlasts any test that waits for a frame or two."""
     import cv2
-    from skimage import data
 
-    path = tmp_path_factory.mktemp("video") / "astronaut.avi"
-    frame = cv2.cvtColor(cv2.resize(data.astronaut(), (640, 480)), cv2.COLOR_RGB2BGR)
+    frame = cv2.cvtColor(cv2.resize(photo_rgb, (640, 480)), cv2.COLOR_RGB2BGR)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
-    for _ in range(ASTRONAUT_CLIP_FRAMES):
+    for _ in range(frames):
         writer.write(frame)
     writer.release()
     return path
+
+
+@pytest.fixture(scope="session")
+def astronaut_clip(tmp_path_factory):
+    """still_clip of the astronaut (a real face, and a person)."""
+    from skimage import data
+
+    return still_clip(data.astronaut(), tmp_path_factory.mktemp("video") / "astronaut.avi")
+
+
+def record_frames(monkeypatch) -> list:
+    """Every frame_ready of every worker the camera tab starts from now on, (image, detections,
+    stats, annotated), recorded from the worker's first frame: none is missed."""
+    from lwface_desktop.gui import camera_tab
+    from lwface_desktop.gui.camera_worker import CameraWorker
+
+    frames = []
+
+    def make_worker(*args):
+        worker = CameraWorker(*args)
+        worker.frame_ready.connect(lambda *frame: frames.append(frame))
+        return worker
+
+    monkeypatch.setattr(camera_tab, "CameraWorker", make_worker)
+    return frames
 
 
 class Gate:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -27,7 +28,7 @@ from lwface_desktop.gui.camera_tab import IDLE, RUNNING, STARTING, STOPPING
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import fit_size
 from tests.conftest import WEIGHTS, needs_weights, open_files
-from tests.gui.conftest import SETTLE_MS
+from tests.gui.conftest import SETTLE_MS, record_frames
 
 TIMEOUT = 20_000
 OPTIONS = LiveOptions("yolov5", 320, settings.SCORE_DEFAULT)
@@ -49,20 +50,6 @@ def start_and_wait_for_a_frame(qtbot, camera) -> None:
 
 def wait_until_nothing_runs(qtbot) -> None:
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)
-
-
-def record_frames(monkeypatch) -> list:
-    """Every frame_ready of every worker the tab starts from now on, (image, detections,
-    stats, annotated), recorded from the worker's first frame: none is missed."""
-    frames = []
-
-    def make_worker(*args):
-        worker = CameraWorker(*args)
-        worker.frame_ready.connect(lambda *frame: frames.append(frame))
-        return worker
-
-    monkeypatch.setattr(camera_tab_module, "CameraWorker", make_worker)
-    return frames
 
 
 def is_red(image: QImage, x: int, y: int) -> bool:
@@ -292,12 +279,14 @@ def test_closing_the_window_while_running_stops_the_worker(qtbot, window, random
     wait_until_nothing_runs(qtbot)
 
 
-def test_a_slow_consumer_gets_the_latest_frame_never_a_backlog(qtbot, random_weights, clip):
+@pytest.mark.parametrize("kind", ["yolov5", "yunet"], ids=["objects", "faces"])
+def test_a_slow_consumer_gets_the_latest_frame_never_a_backlog(qtbot, random_weights, astronaut_clip, kind):
     """The worker emits one frame, then waits for frame_consumed(); meanwhile newer frames
     replace each other in the slot, so the next frame emitted is the newest, not the next."""
-    worker = CameraWorker(str(clip), Detectors(random_weights).get("yolov5"), OPTIONS)
+    model = Detectors(random_weights).get(kind, live=True)
+    worker = CameraWorker(str(astronaut_clip), model, replace(OPTIONS, kind=kind))
     frames = []
-    worker.frame_ready.connect(lambda image, dets, stats, annotated: frames.append(stats))
+    worker.frame_ready.connect(lambda image, dets, stats, annotated: frames.append((stats, dets)))
     with qtbot.waitSignal(worker.frame_ready, timeout=TIMEOUT):
         worker.start()
     try:
@@ -305,7 +294,11 @@ def test_a_slow_consumer_gets_the_latest_frame_never_a_backlog(qtbot, random_wei
         assert len(frames) == 1  # nothing more was emitted while the view had not consumed
         worker.frame_consumed()
         qtbot.waitUntil(lambda: len(frames) == 2, timeout=TIMEOUT)
-        assert frames[1]["index"] >= frames[0]["index"] + 5 and frames[1]["dropped"] >= 5
+        (first, _), (second, found) = frames
+        assert second["index"] >= first["index"] + 5 and second["dropped"] >= 5
+        assert second["kind"] == kind
+        if kind == "yunet":  # YuNet is real: her face, in every frame
+            assert [d.label for d in found] == ["face"]
     finally:
         worker.request_stop()
         assert worker.wait(TIMEOUT)
