@@ -12,7 +12,11 @@ scenarios, each Start then Stop after a varying delay, then waiting until every 
 - stuck_stream: a stream server that accepts the connection and never answers, so the capture
   open hangs until OpenCV's 5 s timeout; Stop during it shows "Stopping…" until then;
 - live_4k: a 3840 x 2160 video running for LIVE_4K_MS: the worker scales each frame to the
-  view, so the GUI thread only paints (smooth-scaling 4K frames there stalled it 39-70 ms each).
+  view, so the GUI thread only paints (smooth-scaling 4K frames there stalled it 39-70 ms each);
+- live_faces: the 640 x 480 clip in Faces mode (YuNet, no YOLOv5) for LIVE_4K_MS, faces blurred
+  and landmarks shown: a frame every ~33 ms for the GUI thread to paint.
+
+The other scenarios find objects (YOLOv5): the model loads are what they measure.
 
 Also the time the start() and stop() calls themselves take.
 
@@ -127,6 +131,7 @@ def run(weights: str, reps: int) -> dict:
     window.show()
     tab = window.camera_tab
     window.tabs.setCurrentWidget(tab)  # as the user sees it: frames are painted
+    tab.set_kind("yolov5")
     heart = Heartbeat()
     calls: dict[str, dict[str, list[float]]] = {}
     clip = str(Path(tempfile.mkdtemp()) / "clip.avi")
@@ -160,6 +165,12 @@ def run(weights: str, reps: int) -> dict:
     write_4k_clip(clip_4k)
     for _ in range(2):
         cycle("live_4k", clip_4k, LIVE_4K_MS)
+    tab.set_kind("yunet")
+    window.view_options.set_hide("blur")
+    window.view_options.set_landmarks(True)
+    for _ in range(2):
+        cycle("live_faces", clip, LIVE_4K_MS)
+    tab.set_kind("yolov5")
     stream = silent_stream_server()
     for _ in range(3):  # each takes OpenCV's 5 s open timeout
         cycle("stuck_stream", stream, 100)
