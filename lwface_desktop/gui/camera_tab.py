@@ -29,7 +29,7 @@ from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
-from lwface_desktop.gui.view_options import ViewOptions
+from lwface_desktop.gui.view_options import ViewOptions, offer_hiding
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 FILE_ITEM, URL_ITEM = "file", "url"
@@ -434,8 +434,9 @@ class CameraTab(QWidget):
 
     def _show_controls(self) -> None:
         """The YOLOv5 controls apply to Objects, and to the people of Faces + people (people
-        only is implied there); Faces uses none of them."""
+        only is implied there); Faces uses none of them. Hide faces needs faces."""
         kind = self.kind()
+        offer_hiding(self.hide_choice, kind != "yolov5")
         for control in (self.conf, self.conf_label, self.size_choice, self.class_choice):
             control.setEnabled(kind != "yunet" and not (control is self.class_choice and kind == "faces+people"))
             control.setToolTip(OBJECT_TIPS[kind])

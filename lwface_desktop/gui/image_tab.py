@@ -24,7 +24,7 @@ from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_annotated
-from lwface_desktop.gui.view_options import ViewOptions, hidden_note
+from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
 
 VIEW_MAX_SIDE = 2560  # the on-screen copy; bigger only costs memory and resize time
 SCORE_TIPS = {
@@ -214,30 +214,33 @@ class ImageTab(QWidget):
 
     def rerun(self) -> None:
         """Detect again in the photo last asked for (after a change of detector or score)."""
-        self._ask(known=None)
+        if self._path is not None:
+            self._submit(self._new_request(self._path, self.kind(), self.score()))
 
     def redraw(self) -> None:
-        """Draw the photo again as View options now say (faces hidden, landmarks): a decode
-        at the view's size and a drawing in a job, no detection when the detections asked
-        for are already there."""
-        self._ask(known=self.result)
-
-    def _ask(self, known: PhotoResult | None) -> None:
-        if self._path is None:
+        """Draw again as the View options now say (faces hidden, landmarks): the photo on its
+        way, or else the one shown. The detections shown are reused when they are the ones
+        asked for: then only a decode at the view's size and a drawing, in a job."""
+        base = self._wanted if self._detecting is not None else (self.result.request if self.result else None)
+        if base is None:
             return
+        request = self._new_request(base.path, base.kind, base.score)
+        if self.result is not None and self.result.request.finds_as(request):
+            request = replace(request, known=self.result)
+        self._submit(request)
+
+    def _new_request(self, path: Path, kind: str, score: float | None) -> PhotoRequest:
         self._request += 1
-        options = self.view_options
-        request = PhotoRequest(self._request, self._path, self.kind(), self.score() or 0.0, options.hide,
-                               options.landmarks)
-        if self._wanted is not None and not request.finds_as(self._wanted):
-            known = None  # the detections asked for before this are not the ones shown
-        if known is not None and known.request.finds_as(request):
-            request = replace(request, known=known)
+        return PhotoRequest(self._request, path, kind, score or 0.0, self.view_options.hide,
+                            self.view_options.landmarks)
+
+    def _submit(self, request: PhotoRequest) -> None:
+        """Run request now, or after the running job (replacing any older request waiting)."""
         self._wanted = request
         if self._detecting is None:
             self._start_detecting(request)
         else:
-            self._pending = request  # after the running job; any older pending request is dropped
+            self._pending = request
         self.message.hide()
         if request.known is not None:
             self._doing = "Drawing…"
@@ -303,7 +306,9 @@ class ImageTab(QWidget):
         self.rerun()
 
     def _show_score(self) -> None:
-        """The spin box shows the chosen kind's minimum score; the cascade has none."""
+        """The spin box shows the chosen kind's minimum score; the cascade has none. Hide
+        faces is offered to the face detectors."""
+        offer_hiding(self.hide_choice, self.kind() in FACE_KINDS)
         score = self.score()
         self.conf.setEnabled(score is not None)
         self.conf.setToolTip(SCORE_TIPS.get(self.kind(), ""))

@@ -17,12 +17,19 @@ from lwface_desktop.gui import settings
 HIDE_TIP = ("Hide every face found, in what is shown, saved and snapshotted: blurred, pixelated or "
             "under a solid box (a little larger than the face). Applies to both tabs.")
 
+NO_FACES_TIP = "Objects (YOLOv5) finds no faces to hide: choose Faces to hide them"
 HIDDEN_WORDS = {"blur": "blurred", "pixelate": "pixelated", "box": "boxed"}  # "faces blurred"
 
 
 def hidden_note(hide: str, detections: list[Detection]) -> str:
     """" · faces blurred" (and so on) for a status line when faces were found and hidden; else ""."""
     return f" · faces {HIDDEN_WORDS[hide]}" if hide != "off" and hidden_faces(detections) else ""
+
+
+def offer_hiding(combo: QComboBox, finds_faces: bool) -> None:
+    """A tab's Hide faces combo is for detectors that find faces; disabled, it says why."""
+    combo.setEnabled(finds_faces)
+    combo.setToolTip(HIDE_TIP if finds_faces else NO_FACES_TIP)
 
 
 class ViewOptions(QObject):

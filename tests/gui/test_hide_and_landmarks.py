@@ -183,3 +183,27 @@ def test_live_landmarks_follow_the_setting(qtbot, window, astronaut_clip, monkey
     assert not dotted(frames[0])
     window.view_options.set_landmarks(True)
     qtbot.waitUntil(lambda: dotted(frames[-1]), timeout=TIMEOUT)
+
+
+def test_after_a_photo_that_fails_hide_faces_redraws_the_one_shown(qtbot, window, photos, bad_files, monkeypatch):
+    tab = window.image_tab
+    open_and_wait(qtbot, window, photos["astronaut"])
+    window.open_path(bad_files["truncated.jpg"])
+    qtbot.waitUntil(lambda: tab.message.isVisible() and not tab.is_busy(), timeout=TIMEOUT)
+    passes = count_detections(monkeypatch)
+    window.view_options.set_hide("box")
+    qtbot.waitUntil(lambda: tab.result.request.hide == "box" and not tab.is_busy(), timeout=TIMEOUT)
+    assert tab.result.path == photos["astronaut"] and passes == []
+    assert status(window).startswith("astronaut.jpg: 1 face found in ")
+
+
+def test_hide_faces_is_offered_where_faces_are_found(window):
+    image, camera = window.image_tab, window.camera_tab
+    assert image.hide_choice.isEnabled() and camera.hide_choice.isEnabled()  # faces, on a first run
+    image.set_kind("yolov5")
+    camera.set_kind("yolov5")
+    assert not image.hide_choice.isEnabled() and not camera.hide_choice.isEnabled()
+    assert "finds no faces" in image.hide_choice.toolTip()
+    camera.set_kind("faces+people")
+    image.set_kind("cascade")
+    assert image.hide_choice.isEnabled() and camera.hide_choice.isEnabled()
