@@ -27,6 +27,12 @@ yunet=$(run detect --detector yunet --json "$photos/astronaut.jpg") || fail "det
 grep -q '"label": "face"' <<<"$yunet" || fail "no face found with the baked-in YuNet: $yunet"
 echo "ok   faces with the baked-in YuNet: $yunet" | cut -c1-160
 
+blurred=$(run detect --anonymize blur --json --output "$home/blurred.jpg" "$photos/astronaut.jpg") \
+  || fail "detect --anonymize blur"
+grep -q '"label": "face"' <<<"$blurred" || fail "no face listed in the anonymised photo's JSON: $blurred"
+[[ -s $home/blurred.jpg ]] && ! cmp -s "$home/blurred.jpg" "$photos/astronaut.jpg" || fail "no blurred photo written"
+echo "ok   detect --anonymize blur wrote $(stat -c %s "$home/blurred.jpg") bytes, the face still in the JSON"
+
 # The GUI stays up for 15 s without an error, then quits cleanly on SIGTERM.
 (exec env -i HOME="$home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$app" "$photos/astronaut.jpg") \
   > "$home/gui.log" 2>&1 & gui=$!  # exec: $gui is the app itself, so the signal reaches it
