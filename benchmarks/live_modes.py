@@ -13,24 +13,14 @@ per mode: medians of the rounds.
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.clips import write_clip
+from benchmarks.video_overhead import ten_second_clip, timed_video
 from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
-from lwface_desktop.core.pipeline import run_video
-from lwface_desktop.core.sources import FrameSource
 
 
 def main(weights: str, rounds: int) -> None:
-    folder = Path(tempfile.mkdtemp())
-    clip = str(folder / "clip.avi")
-    write_clip(clip, 10, 30)
-    frames = []
-    with FrameSource(clip) as source:
-        while (frame := source.read()) is not None:
-            frames.append(frame)
+    folder, clip, frames = ten_second_clip()
     detectors = {kind: Detectors(weights).get(kind, live=True) for kind in LIVE_KINDS}
     for detector in detectors.values():
         detector.detect(frames[0])  # first calls allocate and pick kernels
@@ -44,12 +34,7 @@ def main(weights: str, rounds: int) -> None:
             for frame in frames:
                 detector.detect(frame)
             alone[kind].append(time.perf_counter() - start)
-            with open(folder / "dets.jsonl", "w") as lines:
-                start = time.perf_counter()
-                run_video(FrameSource(clip), detector, folder / "out.mp4",
-                          lambda i, dets: lines.write(json.dumps([d.to_json() for d in dets]) + "\n"),
-                          overwrite=True)
-                pipeline[kind].append(time.perf_counter() - start)
+            pipeline[kind].append(timed_video(folder, clip, detector))
     for kind, detector in detectors.items():
         print(json.dumps({"detector": kind, "frames": len(frames), "size": "640x480", "rounds": rounds,
                           "img_size": getattr(detector, "img_size", None),

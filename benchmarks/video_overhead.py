@@ -13,13 +13,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.clips import write_clip
 from lwface_desktop.core.pipeline import run_video
 from lwface_desktop.core.sources import FrameSource
 from lwface_desktop.core.yolo.detector import YoloDetector
 
 
-def main(weights: str, sizes: list[int]) -> None:
+def ten_second_clip() -> tuple[Path, str, list[np.ndarray]]:
+    """A new folder, the 10 s, 30 fps 640x480 clip written in it (benchmarks/clips.py), its frames."""
     folder = Path(tempfile.mkdtemp())
     clip = str(folder / "clip.avi")
     write_clip(clip, 10, 30)
@@ -27,6 +30,20 @@ def main(weights: str, sizes: list[int]) -> None:
     with FrameSource(clip) as source:
         while (frame := source.read()) is not None:
             frames.append(frame)
+    return folder, clip, frames
+
+
+def timed_video(folder: Path, clip: str, detector) -> float:
+    """Seconds for `lwface-desktop video CLIP --output out.mp4 --jsonl dets.jsonl` with detector."""
+    with open(folder / "dets.jsonl", "w") as lines:
+        start = time.perf_counter()
+        run_video(FrameSource(clip), detector, folder / "out.mp4",
+                  lambda i, dets: lines.write(json.dumps([d.to_json() for d in dets]) + "\n"), overwrite=True)
+        return time.perf_counter() - start
+
+
+def main(weights: str, sizes: list[int]) -> None:
+    folder, clip, frames = ten_second_clip()
     for size in sizes:
         detector = YoloDetector(weights, img_size=size)
         alone, pipeline = [], []
@@ -35,11 +52,7 @@ def main(weights: str, sizes: list[int]) -> None:
             for frame in frames:
                 detector.detect(frame)
             alone.append(time.perf_counter() - start)
-            with open(folder / "dets.jsonl", "w") as lines:
-                start = time.perf_counter()
-                run_video(FrameSource(clip), detector, folder / "out.mp4",
-                          lambda i, dets: lines.write(json.dumps([d.to_json() for d in dets]) + "\n"))
-                pipeline.append(time.perf_counter() - start)
+            pipeline.append(timed_video(folder, clip, detector))
         alone_s, pipeline_s = statistics.median(alone), statistics.median(pipeline)
         print(json.dumps({"img_size": size, "precision": detector.precision, "frames": len(frames),
                           "detector_alone_fps": round(len(frames) / alone_s, 1),
