@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from lwface_desktop.core.detection import Detection, Detector, summary_text
 from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
@@ -29,10 +29,9 @@ from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
+from lwface_desktop.gui.source_choice import SourceChoice
 from lwface_desktop.gui.view_options import ViewOptions, offer_hiding
 
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
-FILE_ITEM, URL_ITEM = "file", "url"
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
 SEARCH_WAIT_MS = 3000  # how long a camera's Start waits for the camera search before trying anyway
 KIND_TIP = ("Faces: OpenCV's YuNet, fast (no YOLOv5 model needed). Objects: YOLOv5, people and 79 other "
@@ -70,22 +69,14 @@ class CameraTab(QWidget):
         self.worker: CameraWorker | None = None
         self.last_frame: QImage | None = None            # as shown (scaled to the view)
         self._last_annotated: np.ndarray | None = None  # the same frame at full resolution
-        self.video_path: str | None = None
         self._state = IDLE
         self._request: StartRequest | None = None  # while STARTING
         self._probing = True                       # the camera search has not ended yet
-        self._source_chosen = False                # by the user (or --source) in this session
         self._search_wait = QTimer(self, singleShot=True)
         self._search_wait.timeout.connect(self._on_search_wait_over)
 
-        self.source_choice = QComboBox()
-        self.source_choice.setToolTip("A camera, a video file, or a network stream")
-        self.source_choice.addItem("Video file…", FILE_ITEM)
-        self.source_choice.addItem("Network stream (URL)", URL_ITEM)
-        self.source_choice.activated.connect(self._on_source_activated)
-        self.url = QLineEdit()
-        self.url.setPlaceholderText("rtsp://… or http://…")
-        self.url.setEnabled(False)
+        self.sources = SourceChoice()
+        self.source_choice = self.sources.combo
 
         self.kind_choice = QComboBox()
         for kind, title in LIVE_KINDS.items():
@@ -122,9 +113,7 @@ class CameraTab(QWidget):
         self.message = Banner()
 
         source_row = QHBoxLayout()
-        for widget in (plain_label("Source:"), self.source_choice):
-            source_row.addWidget(widget)
-        source_row.addWidget(self.url, 1)
+        source_row.addWidget(self.sources, 1)
         for widget in (plain_label("Find:"), self.kind_choice, self.toggle):
             source_row.addWidget(widget)
         controls = QHBoxLayout()
@@ -156,9 +145,6 @@ class CameraTab(QWidget):
         self.conf.setValue(round(settings.load(settings.CAMERA_SCORE) * 100))
         self.size_choice.setCurrentIndex(self.size_choice.findData(settings.load(settings.CAMERA_SIZE)))
         self.class_choice.setCurrentIndex(self.class_choice.findData(settings.load(settings.CAMERA_PEOPLE_ONLY)))
-        video = settings.load(settings.CAMERA_VIDEO)
-        if video:  # offered again, but a camera found at start is still the first choice
-            self._set_video(video, chosen=False)
 
     def save_settings(self) -> None:
         options = self._options()
@@ -179,36 +165,13 @@ class CameraTab(QWidget):
     # --- sources -------------------------------------------------------------------------
     def set_source(self, source: int | str) -> None:
         """Select a camera index, a video file or a URL (from --source or a test)."""
-        self._source_chosen = True
-        if isinstance(source, int) or str(source).isdigit():
-            self._on_cameras_found(None, [int(source)])
-            self.source_choice.setCurrentIndex(self.source_choice.findData(int(source)))
-        elif "://" in str(source):
-            self.source_choice.setCurrentIndex(self.source_choice.findData(URL_ITEM))
-            self.url.setText(str(source))
-            self.url.setEnabled(self._state == IDLE)
-        else:
-            self._set_video(str(source))
+        self.sources.set_source(source)
 
     def chosen_source(self) -> int | str | None:
-        data = self.source_choice.currentData()
-        if data == URL_ITEM:
-            return self.url.text().strip() or None
-        if data == FILE_ITEM:
-            return self.video_path
-        return data
+        return self.sources.source()
 
     def _on_cameras_found(self, _job, indices: list[int]) -> None:
-        """Put found cameras at the top, in order; select the first if nothing else was chosen."""
-        for index in sorted(indices):
-            if self.source_choice.findData(index) < 0:
-                cameras = [self.source_choice.itemData(i) for i in range(self.source_choice.count())]
-                position = sum(isinstance(c, int) and c < index for c in cameras)
-                self.source_choice.insertItem(position, f"Camera {index}", index)
-        if indices and not self._source_chosen and self._state == IDLE:
-            self.source_choice.setCurrentIndex(self.source_choice.findData(min(indices)))
-        if not indices and self.source_choice.findData(0) < 0:
-            self.source_choice.setToolTip("No camera was found; choose a video file or a stream URL")
+        self.sources.add_cameras(indices, select=self._state == IDLE)
 
     def _on_probe_done(self, _job) -> None:
         self._probing = False
@@ -223,27 +186,6 @@ class CameraTab(QWidget):
         if request.model is not None:
             self.status.emit(f"The camera search is taking long; trying {describe_source(request.source)} anyway…")
         self._launch_if_ready()
-
-    def _on_source_activated(self) -> None:
-        self._source_chosen = True
-        data = self.source_choice.currentData()
-        self.url.setEnabled(data == URL_ITEM)
-        if data == FILE_ITEM:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a video", self._video_folder(), VIDEO_FILTER)
-            if path:
-                self._set_video(path)
-
-    def _video_folder(self) -> str:
-        return str(Path(self.video_path).parent) if self.video_path else ""
-
-    def _set_video(self, path: str, chosen: bool = True) -> None:
-        self.video_path = path
-        index = self.source_choice.findData(FILE_ITEM)
-        self.source_choice.setItemText(index, f"Video: {Path(path).name}")
-        self.source_choice.setCurrentIndex(index)
-        if chosen:
-            self._source_chosen = True
-            settings.store(settings.CAMERA_VIDEO, path)
 
     # --- running -------------------------------------------------------------------------
     def state(self) -> str:
@@ -401,8 +343,7 @@ class CameraTab(QWidget):
         self.toggle.setChecked(state != IDLE)
         self.toggle.setText({IDLE: "Start", STOPPING: "Stopping…"}.get(state, "Stop"))
         self.toggle.setEnabled(state != STOPPING)
-        self.source_choice.setEnabled(state == IDLE)
-        self.url.setEnabled(state == IDLE and self.source_choice.currentData() == URL_ITEM)
+        self.sources.set_changeable(state == IDLE)
 
     # --- frames --------------------------------------------------------------------------
     def _on_frame(self, image: QImage, detections, stats: dict, annotated: np.ndarray) -> None:
