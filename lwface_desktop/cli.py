@@ -74,7 +74,8 @@ def _detector_options(parser: argparse.ArgumentParser, live: bool = False) -> No
     if live:
         parser.add_argument("--detector", choices=tuple(LIVE_KINDS), default="yolov5",
                             help="yolov5: people and 79 other object classes (default); yunet: faces, "
-                                 "with YuNet's light setting for video; faces+people: both at once")
+                                 "with YuNet's light setting for video; faces+people: faces and people (YOLOv5's "
+                                 "person class) at once")
     else:
         parser.add_argument("--detector", choices=tuple(KINDS), default="yunet",
                             help="yunet: faces with OpenCV's YuNet (default); cascade: faces, the classic method; "
@@ -83,7 +84,7 @@ def _detector_options(parser: argparse.ArgumentParser, live: bool = False) -> No
     faces.add_argument("--min-score", type=float, metavar="S",
                        help="keep faces scoring at least S, from 0 to 1 (default: the detector's own, measured "
                             "threshold); lower finds more faces and more false ones")
-    yolo = parser.add_argument_group("yolov5 options")
+    yolo = parser.add_argument_group("yolov5 options" + (" (also for faces+people's people)" if live else ""))
     yolo.add_argument("--weights", metavar="PATH", help="model file (default: see `weights list`)")
     yolo.add_argument("--img-size", type=int, default=640, help="network input size, a multiple of 32")
     yolo.add_argument("--conf", type=float, default=0.25, help="minimum score (default 0.25)")
@@ -98,7 +99,8 @@ def _detector_options(parser: argparse.ArgumentParser, live: bool = False) -> No
 
 def _anonymize_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--anonymize", "--anonymise", dest="anonymize", choices=HIDE_MODES, default="off",
-                        help=f"hide every face in {what} (default off)")
+                        metavar="MODE", help=f"blur, pixelate or box (a solid box): hide every face in {what} "
+                                             "(default off)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,7 +206,7 @@ def _face_detector(kind: str, min_score: float | None, live: bool):
     detector = Detectors().get(kind, live=live)
     if min_score is None:
         return detector
-    if kind == "yunet":  # YuNet's own threshold: its merge of scales sees the boxes it lets through
+    if kind == "yunet":  # YuNet applies it to the score of its fused boxes
         return detector.with_options(min_score=min_score)
     return _AtLeast(detector, min_score)
 
