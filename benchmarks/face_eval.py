@@ -11,6 +11,7 @@ the table the threshold was picked from: every threshold on the fused score, fro
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -91,7 +92,8 @@ def timings(runs: int) -> None:
             start = time.perf_counter()
             detectors[name].detect(image)
             times[name, label].append(time.perf_counter() - start)
-    print(f"\nmedian detect time ({runs} interleaved runs)")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\nmedian detect time ({runs} interleaved runs; load average after them {load} on {os.cpu_count()} CPUs)")
     for (name, label), values in times.items():
         print(f"  {name:<6} {label:<10} {1000 * statistics.median(values):7.1f} ms")
 

@@ -1,22 +1,28 @@
 """The face dev set (../shared/faces) and a harder set made from it, with their truth boxes.
 
-The harder set is derived only from the 9 dev-set photos and is the same on every run (fixed
-seeds). Each photo gives three images:
+The harder set (hard_set) is made only from the 9 dev-set photos, with fixed seeds: the same
+36 images and 430 faces on every run, in about a second. Each photo gives four images:
 
-- "small": the photo shrunk so its faces are 12-40 px, pasted at a random place into a canvas
-  1.6-2.6 times larger whose background is another dev photo blurred to a smooth colour field;
-- "mosaic": the photo and the next three in a 2x2 grid of random cell size (faces of mixed sizes);
-- "whole": the photo at 0.6-1x its size.
+- "small": the photo shrunk so that its faces are 12-40 px, tilted half the time, pasted at a
+  random place into a canvas of 1300-2000 px on its long side (the plain call shrinks that to
+  1280 px, and its faces with it);
+- "tiled": the photo and the next three, each shrunk the same way and tilted half the time, in
+  a 2x2 grid whose canvas is 1300-2000 px too;
+- "mosaic": the four photos in a 2x2 grid of 400-660 px (faces of 12-70 px), tilted half the time;
+- "whole": the photo at 0.6-1x its size, always tilted, and made grey or darker.
 
-Then each image gets a random mix of grey (returned as an HxW array, as a caller may pass one),
-darker (gamma 1.5-2.2 and gain 0.55-0.8) and a rotation of up to 20 degrees (the canvas grows to
-keep every corner; "whole" is always rotated by 8-20 degrees and made grey or darker), and
-sensor noise (sigma 3). Truth boxes follow the same geometry: a rotated face keeps its size, so
-its box is the upright square of the original side around the face's rotated centre (not the
-rotated square's bounding box, which is up to 1.4 times too large at 20 degrees; dlib's tight
-squares were upright faces' boxes, and a detector's box for a tilted face stays about that size).
+The canvas behind is a scene with no face in it: another dev photo upside down, enlarged, its
+faces smudged away. Tilts are 8-20 degrees either way, on a canvas grown to keep every corner.
+Then each image is made darker half the time (gamma 1.6-2.5, gain 0.4-0.8) and grey half the
+time (returned as an HxW array, as callers may pass one), blurred (sigma 0.6-1.6), given sensor
+noise (sigma 5) and saved as JPEG at quality 45-85.
 
-Scoring (score_images) follows COCO's convention for a size range: a face is "large" when its
+Truth boxes follow the same geometry. A tilted face keeps its size, so its box is the upright
+square of the original side around the face's new centre: the rotated square's bounding box
+would be up to 1.28 times as wide at 20 degrees, while dlib's tight squares are drawn on upright
+faces and a detector's box for a tilted face stays about the face's size.
+
+Scoring (score_image) follows COCO's convention for a size range: a face is "large" when its
 side is at least 1/21 of the image's long side; in the large-face figures the other faces are
 ignored (a detection that matches one counts neither way), and so is an unmatched detection
 smaller than the large-face size. Detections are matched best first, one truth each, at IoU >= 0.3.
@@ -25,7 +31,6 @@ smaller than the large-face size. Detections are matched best first, one truth e
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,12 +256,3 @@ def score_image(boxes: np.ndarray, truth: np.ndarray, long_side: int, tallies: d
     hits = matched[matched >= 0]
     tallies["large"].correct += int(large_truth[hits].sum())
     tallies["large"].found += int(large_truth[hits].sum()) + int((large_box & (matched < 0)).sum())
-
-
-def score_images(detect: Callable[[np.ndarray], Iterable], samples: list[Sample]) -> dict[str, Tally]:
-    """Tallies "all" and "large" of detect (image -> detections with .box, best first) on samples."""
-    tallies = {"all": Tally(), "large": Tally()}
-    for sample in samples:
-        boxes = [d.box for d in detect(sample.image)]
-        score_image(np.array(boxes), sample.truth, max(sample.image.shape[:2]), tallies)
-    return tallies
