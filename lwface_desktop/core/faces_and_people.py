@@ -3,9 +3,11 @@
 The face pass runs on its own thread while YOLOv5 runs on the caller's: OpenCV's network and
 torch both release the GIL, and YOLOv5 keeps to one torch thread (yolo.detector.default_threads),
 so on a 2-core machine the faces take the other core. Measured with benchmarks/live_modes.py
-(`video` on a 640x480 clip, YOLOv5n at 640): objects alone 17.7 fps, faces + people 17.5 fps
-(time per run 1.01 times objects-only's, median of 5 interleaved rounds). When the other core
-is busy (other programs, load 4-5) the faces' 10-20 ms of CPU a frame cannot hide: 1.3 times.
+(`video` on a 640x480 clip, YOLOv5n at 640, medians of 5 interleaved rounds, three runs at load
+1.5-3): faces + people took 1.00-1.04 times the time of objects alone (15.5-17.5 fps against
+15.5-18.5); the two detectors alone, without the video's decoding and encoding, 1.09 times, and
+1.24 one after the other. The face pass keeps OpenCV's usual threads: one thread measured worse
+(1.13 times). On a busy machine (load 4-5) there is no free core to hide the faces in: 1.3 times.
 """
 
 from __future__ import annotations
