@@ -53,6 +53,7 @@ bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 a
 	$(BIN)/python benchmarks/gallery_baseline.py benchmarks/photos/astronaut-12mp.jpg 3
 	$(BIN)/lwface-desktop bench --detector cascade --runs 10 benchmarks/photos/astronaut-12mp.jpg
 	$(BIN)/lwface-desktop bench --detector yunet --runs 10 benchmarks/photos/astronaut-12mp.jpg
+	$(BIN)/lwface-desktop bench --detector yunet --runs 20 benchmarks/photos/astronaut-vga.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --img-size 320 --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --precision bf16 --runs 20 benchmarks/photos/astronaut.jpg

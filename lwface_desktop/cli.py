@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="time decoding and detection; prints one JSON line")
     _detector_options(bench)
+    bench.add_argument("--live", action="store_true",
+                       help="time YuNet's light setting for video frames (the Live camera tab's and `video`'s)")
     bench.add_argument("--runs", type=int, default=10, help="timed runs after one warm-up (default 10)")
     bench.add_argument("image", metavar="IMAGE")
 
@@ -183,21 +185,16 @@ CASCADE_LOWEST_SCORE = 0.5  # core.cascade scores a face hits / (hits + MIN_HITS
 
 
 def _make_detector(args: argparse.Namespace, parser: argparse.ArgumentParser):
-    """The detector the options ask for; video (`args.command`) uses YuNet's live setting."""
-    live = args.command == "video"
+    """The detector the options ask for; video and `bench --live` use YuNet's live setting."""
+    live = args.command == "video" or getattr(args, "live", False)
     if args.detector in FACE_KINDS:
         return _face_detector(args.detector, args.min_score, live)
     objects = _yolov5(args, parser)
     if args.detector == "yolov5":
         return objects
-    from lwface_desktop.core.faces_and_people import FacesAndPeople
+    from lwface_desktop.core.detectors import faces_and_people
 
-    try:
-        people = objects.with_options(classes=objects.class_ids(["person"]))
-    except ValueError:
-        parser.error(f"--detector faces+people finds people with a \"person\" class, and {objects.weights.name} "
-                     "has none; use an official YOLOv5 model")
-    return FacesAndPeople(_face_detector("yunet", args.min_score, live), people)
+    return faces_and_people(_face_detector("yunet", args.min_score, live), objects)
 
 
 def _face_detector(kind: str, min_score: float | None, live: bool):

@@ -140,6 +140,8 @@ def bench(args: argparse.Namespace, detector) -> int:
     result = {"image": args.image, "detector": args.detector, "runs": args.runs,
               "width": photo.width, "height": photo.height, "detections": len(detections),
               "median_ms": {stage: ms(statistics.median(times)) for stage, times in stages.items()}}
+    if args.live:
+        result["live"] = True  # YuNet's setting for video frames
     if args.detector == "yolov5":
         result.update(img_size=detector.img_size, precision=detector.precision,
                       threads=_torch_threads(), weights=str(detector.weights))

@@ -100,6 +100,14 @@ def test_bench_prints_medians(photos):
     assert line["median_ms"]["total"] >= line["median_ms"]["detect"] > 0
 
 
+def test_bench_times_yunets_live_setting_on_request(photos):
+    result = run_cli("bench", "--live", "--runs", "1", photos["astronaut-vga"])
+    assert result.returncode == 0
+    [line] = json_lines(result.stdout)
+    assert line["live"] is True and line["detector"] == "yunet" and line["detections"] >= 1
+    assert (line["width"], line["height"]) == (640, 480)
+
+
 def test_bench_on_a_bad_image_fails_cleanly(bad_files):
     result = run_cli("bench", "--runs", "1", bad_files["truncated.jpg"])
     assert result.returncode == 1 and "not a complete JPEG" in result.stdout

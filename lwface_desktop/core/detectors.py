@@ -37,15 +37,7 @@ class Detectors:
         """The detector of this kind (KINDS or LIVE_KINDS; live: YuNet's profile for video
         frames); ModelError if its model cannot be found or loaded."""
         if kind == "faces+people":
-            from lwface_desktop.core.faces_and_people import FacesAndPeople
-
-            objects = self._yolov5()
-            try:
-                people = objects.with_options(classes=objects.class_ids(["person"]))
-            except ValueError:
-                raise ModelError(f"{objects.weights.name} has no \"person\" class, so it cannot find people; "
-                                 "choose Faces, or an official YOLOv5 model.") from None
-            return FacesAndPeople(self.get("yunet", live=True), people)
+            return faces_and_people(self.get("yunet", live=True), self._yolov5())
         if kind == "cascade":
             from lwface_desktop.core.cascade import default_face_cascade
 
@@ -74,3 +66,16 @@ class Detectors:
             return self._yolo is not None and self._yolo.weights == self._resolve()
         except ModelError:
             return False
+
+
+def faces_and_people(faces: Detector, objects: YoloDetector) -> Detector:
+    """faces beside objects limited to its "person" class (FacesAndPeople); ModelError if the
+    YOLOv5 model has no such class."""
+    from lwface_desktop.core.faces_and_people import FacesAndPeople
+
+    try:
+        people = objects.with_options(classes=objects.class_ids(["person"]))
+    except ValueError:
+        raise ModelError(f"{objects.weights.name} has no \"person\" class, so it cannot find people; "
+                         "choose Faces, or an official YOLOv5 model.") from None
+    return FacesAndPeople(faces, people)
