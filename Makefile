@@ -93,7 +93,12 @@ clean: ## remove the virtualenv, caches and build output
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info benchmarks/photos
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-screenshot: install ## retake docs/screenshot.png under Xvfb (needs ../shared/tools/screenshot.sh)
-	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
-	rm -rf /tmp/lwface-shot && XDG_CONFIG_HOME=/tmp/lwface-shot bash ../shared/tools/screenshot.sh /tmp/lwface-shot.png 6 -- $(BIN)/lwface-desktop benchmarks/photos/astronaut.jpg
-	/usr/bin/convert /tmp/lwface-shot.png -crop 1088x680+0+0 +repage -resize 75% -strip docs/screenshot.png
+screenshot: install ## retake docs/image-tab-faces.png and docs/image-tab-blurred.png under Xvfb (needs ../shared)
+	for hide in off blur; do \
+	  rm -rf /tmp/lwface-shot && mkdir -p /tmp/lwface-shot/lwface && \
+	  printf '[view]\nlandmarks=true\nhide_faces=%s\n' $$hide > /tmp/lwface-shot/lwface/lwface-desktop.conf && \
+	  XDG_CONFIG_HOME=/tmp/lwface-shot bash ../shared/tools/screenshot.sh /tmp/lwface-shot.png 8 -- \
+	    $(BIN)/lwface-desktop ../shared/faces/2008_002470.jpg && \
+	  /usr/bin/convert /tmp/lwface-shot.png -crop 1088x680+0+0 +repage -resize 75% -strip \
+	    docs/image-tab-$$([ $$hide = off ] && echo faces || echo blurred).png || exit 1; \
+	done
