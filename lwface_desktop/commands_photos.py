@@ -11,9 +11,6 @@ from pathlib import Path
 
 from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error
 
-HIDDEN = {"blur": " with faces blurred", "pixelate": " with faces pixelated", "box": " with faces covered"}
-
-
 class _Outputs:
     """Where each input's annotated image goes: one file for one input, else a folder in which
     each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
@@ -66,6 +63,7 @@ class _Outputs:
 
 
 def detect(args: argparse.Namespace, detector) -> int:
+    from lwface_desktop.core.anonymise import HIDDEN_WORDS
     from lwface_desktop.core.detection import count_text
     from lwface_desktop.core.detectors import FACE_KINDS
     from lwface_desktop.core.errors import UserError
@@ -108,7 +106,8 @@ def detect(args: argparse.Namespace, detector) -> int:
                               "timing_ms": timing}), flush=True)
         else:
             found = count_text(len(detections), detector.label)
-            saved = f", saved {target}{HIDDEN.get(args.anonymize, '')}" if target is not None else ""
+            hidden = f" with faces {HIDDEN_WORDS[args.anonymize]}" if args.anonymize in HIDDEN_WORDS else ""
+            saved = f", saved {target}{hidden}" if target is not None else ""
             print(f"{image_path}: {found} in {timing['total']:.0f} ms{saved}", flush=True)
     return 1 if failed else 0
 

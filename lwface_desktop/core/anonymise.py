@@ -21,6 +21,7 @@ from lwface_desktop.core.detection import Detection
 
 MODES = ("off", "blur", "pixelate", "box")
 MODE_NAMES = {"off": "Off", "blur": "Blur", "pixelate": "Pixelate", "box": "Solid box"}
+HIDDEN_WORDS = {"blur": "blurred", "pixelate": "pixelated", "box": "covered"}  # "faces blurred"
 PAD = 0.1              # the box grows by this fraction of its size on each side
 BLUR_CELLS = 6         # blur: the face is rebuilt from this many cells across, then smoothed
 PIXEL_CELLS = 9        # pixelate: blocks across the face
