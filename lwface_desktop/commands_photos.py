@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error
 
+
 class _Outputs:
     """Where each input's annotated image goes: one file for one input, else a folder in which
     each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
