@@ -49,6 +49,8 @@ def process_frame(frame: np.ndarray, detector: Detector, hide: str = "off", trac
     start = time.perf_counter()
     detections = detector.detect(frame)
     detected = time.perf_counter()
+    if hide == "off" and track is not None:
+        track.reset()  # faces seen before hiding was turned off are not hidden when it comes back on
     kept = _kept_faces(track, detections) if hide != "off" else []
     annotated = render(frame, detections, hide, kept, landmarks)
     return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}

@@ -74,3 +74,25 @@ def test_a_face_missed_for_a_few_frames_stays_hidden():
     moved = _face(104, 102, 154, 152)
     track.update([face])
     assert track.update([moved]) == [moved]  # the same face, seen again: not kept twice
+
+
+def test_faces_seen_before_hiding_was_turned_off_are_not_hidden_when_it_comes_back(astronaut):
+    from lwface_desktop.core.detection import Detector
+    from lwface_desktop.core.pipeline import process_frame
+
+    image, faces = astronaut
+
+    class FaceOnce(Detector):  # a face in the first frame, then it has left
+        label = "face"
+        calls = 0
+
+        def detect(self, frame):
+            self.calls += 1
+            return faces if self.calls == 1 else []
+
+    detector, track = FaceOnce(), FaceTrack()
+    first, _, _ = process_frame(image, detector, "blur", track)
+    assert (first != image).any()
+    process_frame(image, detector, "off", track)
+    again, _, _ = process_frame(image, detector, "blur", track)
+    assert np.array_equal(again, image)  # nothing left to hide: the face went while hiding was off
