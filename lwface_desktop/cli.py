@@ -95,7 +95,7 @@ def _detector_options(parser: argparse.ArgumentParser, live: bool = False) -> No
     yolo.add_argument("--classes", metavar="NAMES", help="only these classes, e.g. person,car")
     # Photos default to fp32, which gives the official detections; video to bf16 where faster.
     yolo.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto" if live else "fp32",
-                      help="auto: bf16 where this CPU runs it faster, else fp32 (default: "
+                      help="auto: bf16 where this CPU has native bf16 (AMX, AVX512-BF16), else fp32 (default: "
                            f"{'auto' if live else 'fp32, which gives the official detections'})")
 
 

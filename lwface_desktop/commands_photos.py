@@ -143,7 +143,10 @@ def bench(args: argparse.Namespace, detector) -> int:
     if args.live:
         result["live"] = True  # YuNet's setting for video frames
     if args.detector == "yolov5":
-        result.update(img_size=detector.img_size, precision=detector.precision,
+        from lwface_desktop.core.yolo.detector import auto_precision
+
+        why = auto_precision()[1] if args.precision == "auto" else "asked for with --precision"
+        result.update(img_size=detector.img_size, precision=detector.precision, precision_why=why,
                       threads=_torch_threads(), weights=str(detector.weights))
     print(json.dumps(result), flush=True)
     return 0

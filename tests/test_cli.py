@@ -140,7 +140,8 @@ def test_bench_yolov5_prints_stage_medians(photos, random_weights):
     assert (line["image"], line["detector"], line["runs"]) == (str(photos["astronaut"]), "yolov5", 3)
     assert (line["width"], line["height"], line["img_size"], line["weights"]) == (512, 512, 320, str(random_weights))
     assert line["detections"] == 7  # random weights score every box alike: --max-det is what limits them
-    assert line["precision"] in ("fp32", "bf16") and line["threads"] >= 1
+    assert line["precision"] == "fp32" and line["precision_why"] == "asked for with --precision"  # photos: fp32
+    assert line["threads"] >= 1
     medians = line["median_ms"]
     assert set(medians) == {"decode", "preprocess", "inference", "postprocess", "detect", "total"}
     assert medians["total"] >= medians["detect"] >= medians["inference"] > 0 and medians["decode"] > 0
@@ -225,6 +226,10 @@ def test_self_test_runs_a_model_of_ones_own(random_weights, tmp_path):
     assert result.returncode == 0, result.stdout
     assert (f"The model {random_weights} loads and runs (not an official file, so no checksum to compare)."
             in result.stdout)
+    from lwface_desktop.core.yolo.detector import auto_precision
+
+    precision, why = auto_precision()
+    assert f"The live camera runs it in {precision}: {why}." in result.stdout
     assert f"Settings can be saved in {tmp_path / 'lwface'}." in result.stdout
     assert result.stdout.strip().endswith("All checks passed: lwface-desktop is ready.")
 

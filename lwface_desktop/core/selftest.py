@@ -42,9 +42,13 @@ def _check_model(model: str | Path | None) -> tuple[bool, str]:
         YoloDetector(path, precision="fp32")
     except UserError as e:
         return False, str(e)
+    from lwface_desktop.core.yolo.detector import auto_precision
+
+    precision, why = auto_precision()
+    live = f" The live camera runs it in {precision}: {why}."
     if official is not None:
-        return True, f"The {path.stem} model is intact (SHA-256 {official[:12]}…) and runs: {path}"
-    return True, f"The model {path} loads and runs (not an official file, so no checksum to compare)."
+        return True, f"The {path.stem} model is intact (SHA-256 {official[:12]}…) and runs: {path}.{live}"
+    return True, f"The model {path} loads and runs (not an official file, so no checksum to compare).{live}"
 
 
 def _check_cascade() -> tuple[bool, str]:

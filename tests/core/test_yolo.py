@@ -241,3 +241,17 @@ def test_missing_and_folder_paths(tmp_path):
         load_checkpoint(tmp_path / "nothing.pt")
     with pytest.raises(ModelError, match="is a folder"):
         load_checkpoint(tmp_path)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ({"avx2", "amx_tile", "amx_bf16", "avx512_bf16"}, ("bf16", "this CPU has native bf16 (AMX)")),
+    ({"avx2", "avx512_f", "avx512_bf16"}, ("bf16", "this CPU has native bf16 (AVX512-BF16)")),
+    ({"avx2", "avx512_f", "avx512_vnni"}, ("fp32", "this CPU has no native bf16 (no AMX or AVX512-BF16)")),
+    (set(), ("fp32", "this CPU has no native bf16 (no AMX or AVX512-BF16)")),
+])
+def test_auto_precision_follows_the_cpu_not_a_timing_race(monkeypatch, random_weights, flags, expected):
+    from lwface_desktop.core.yolo import detector as module
+
+    monkeypatch.setattr(module, "_cpu_flags", lambda: flags)
+    assert module.auto_precision() == expected
+    assert YoloDetector(random_weights, img_size=64, precision="auto").precision == expected[0]

@@ -30,6 +30,31 @@ MAX_DETECTIONS = 1000
 MAX_IMG_SIZE = 1920
 
 
+def auto_precision() -> tuple[str, str]:
+    """("bf16" or "fp32", why): bf16 where the CPU has native bf16 (AMX or AVX512-BF16), where it
+    halves YOLOv5's time; fp32 elsewhere, where bf16 is emulated and slower. Read from the CPU,
+    not timed: a timing race at start-up picked fp32 on one run and bf16 on the next whenever
+    another program kept the other core busy."""
+    flags = _cpu_flags()
+    for flag, name in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX512-BF16")):
+        if flag in flags:
+            return "bf16", f"this CPU has native bf16 ({name})"
+    return "fp32", "this CPU has no native bf16 (no AMX or AVX512-BF16)"
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's bf16-related capabilities, as torch's cpuinfo sees them (or /proc/cpuinfo)."""
+    try:
+        capabilities = torch.cpu.get_capabilities()  # type: ignore[attr-defined]
+        return {name for name, present in capabilities.items() if present is True}
+    except (AttributeError, RuntimeError):  # an older torch
+        try:
+            with open("/proc/cpuinfo") as f:
+                return {flag for line in f if line.startswith("flags") for flag in line.split()[2:]}
+        except OSError:
+            return set()
+
+
 def default_threads() -> int:
     """Torch threads: one per physical core but one, leaving a core for the GUI and capture.
 
@@ -97,7 +122,7 @@ class YoloDetector(Detector):
         self.conf, self.iou, self.max_detections, self.classes = conf, iou, max_detections, classes
         self.img_size = img_size
         self._lock = threading.Lock()
-        self.precision = self._choose_precision() if precision == "auto" else precision
+        self.precision = auto_precision()[0] if precision == "auto" else precision
 
     @property
     def img_size(self) -> int:
@@ -154,19 +179,3 @@ class YoloDetector(Detector):
         if self.precision == "bf16":
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
-
-    def _choose_precision(self) -> str:
-        """bfloat16 halves the time on CPUs with native bf16 (AMX, AVX-512 BF16) and is
-        slower elsewhere, so time both on a blank frame and keep the faster."""
-        frame = torch.full((1, 3, self.img_size, self.img_size), 114 / 255).contiguous(
-            memory_format=torch.channels_last)
-        timings = {}
-        for precision in ("fp32", "bf16"):
-            self.precision = precision
-            with torch.inference_mode(), self._autocast():
-                self.network(frame)  # warm-up: first calls allocate and pick kernels
-                start = time.perf_counter()
-                for _ in range(3):
-                    self.network(frame)
-            timings[precision] = time.perf_counter() - start
-        return "bf16" if timings["bf16"] < 0.8 * timings["fp32"] else "fp32"
