@@ -9,6 +9,11 @@ Stop only asks: during the load it just forgets the load's result; while the wor
 asks it to stop and shows "Stopping…" until the worker's finished signal, the one place that
 returns the toggle to Start. Choosing what to find while it runs loads that detector in a
 job, and the worker takes it up from the next frame (the video goes on meanwhile).
+
+What is shown and snapshotted always follows Hide faces and Show landmarks as they are now:
+the tab keeps the last frame as captured (a LiveFrame, one frame's memory), a snapshot draws
+it in its save job, and a change of either setting that the frame shown does not follow yet
+(stopped, or between two frames) draws it again, in a job, for the view.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
@@ -26,11 +30,11 @@ from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
 from lwface_desktop.core.sources import describe_source, find_cameras
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
-from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
+from lwface_desktop.gui.camera_worker import CameraWorker, LiveFrame, LiveOptions, view_image
 from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 from lwface_desktop.gui.source_choice import SourceChoice
-from lwface_desktop.gui.view_options import ViewOptions, offer_hiding
+from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
 
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
 SEARCH_WAIT_MS = 3000  # how long a camera's Start waits for the camera search before trying anyway
@@ -42,6 +46,10 @@ OBJECT_TIPS = {  # the YOLOv5 controls, by what is found
     "yolov5": "",
 }
 PLURALS = {"person": "people"}
+SNAPSHOT_TIPS = {  # by whether what is found includes faces
+    True: "Save the current frame as shown (faces hidden if Hide faces says so) to your Pictures folder",
+    False: "Save the current frame as shown to your Pictures folder (Objects finds no faces: none are hidden)",
+}
 
 
 @dataclass(eq=False)
@@ -61,14 +69,18 @@ class CameraTab(QWidget):
     status = Signal(str)
     running_changed = Signal(bool)   # True from Start until the toggle is back to Start
     snapshot_saved = Signal(object)  # the new file's Path
+    finds_faces_changed = Signal(bool)  # what to find changed: whether it finds faces (to hide)
 
     def __init__(self, detectors: Detectors, view_options: ViewOptions, parent: QWidget | None = None):
         super().__init__(parent)
         self.detectors = detectors
         self.view_options = view_options
         self.worker: CameraWorker | None = None
-        self.last_frame: QImage | None = None            # as shown (scaled to the view)
-        self._last_annotated: np.ndarray | None = None  # the same frame at full resolution
+        self.last_frame: QImage | None = None        # as shown (scaled to the view)
+        self.live_frame: LiveFrame | None = None     # the same frame as captured, and what was found
+        self._shown_as: tuple[str, bool] | None = None  # (hide, landmarks) last_frame is drawn with
+        self._unpainted = False                      # a worker's frame is waiting to be painted
+        self._redrawing: workers.Job | None = None   # the one redraw of the last frame running
         self._state = IDLE
         self._request: StartRequest | None = None  # while STARTING
         self._probing = True                       # the camera search has not ended yet
@@ -102,7 +114,6 @@ class CameraTab(QWidget):
         self.class_choice.addItem("People only", True)
         self.hide_choice = view_options.hide_combo()
         self.snapshot_button = QPushButton("Snapshot")
-        self.snapshot_button.setToolTip("Save the current annotated frame to your Pictures folder")
         self.snapshot_button.setEnabled(False)
         self.snapshot_button.clicked.connect(self.snapshot)
 
@@ -346,13 +357,15 @@ class CameraTab(QWidget):
         self.sources.set_changeable(state == IDLE)
 
     # --- frames --------------------------------------------------------------------------
-    def _on_frame(self, image: QImage, detections, stats: dict, annotated: np.ndarray) -> None:
+    def _on_frame(self, image: QImage, detections, stats: dict, live: LiveFrame) -> None:
         if self.sender() is not self.worker or self._state != RUNNING:
             return  # a late frame from a worker asked to stop
         self.worker.view_size = self.view.device_size()  # for the next frame (the view may have changed)
-        self.last_frame, self._last_annotated = image, annotated
+        self.live_frame = live
+        self._show(image, (live.hide, live.landmarks))
+        self._unpainted = True
         self.snapshot_button.setEnabled(True)
-        self.view.set_image(image)
+        self._redraw_if_stale()  # drawn before a change of the settings reached the worker
         ms = {k: stats[k] * 1000 for k in ("capture", "inference", "drawing")}
         self.stats.setText(
             f"{stats['fps']:.1f} fps · capture {ms['capture']:.0f} ms · inference {ms['inference']:.0f} ms · "
@@ -361,8 +374,39 @@ class CameraTab(QWidget):
             self.worker.frame_consumed()  # nothing will paint: do not hold the worker
 
     def _on_painted(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and self._unpainted:  # a redraw's paint is no frame consumed
+            self._unpainted = False
             self.worker.frame_consumed()
+
+    def _show(self, image: QImage, drawn_as: tuple[str, bool]) -> None:
+        self.last_frame, self._shown_as = image, drawn_as
+        self.view.set_image(image)
+
+    def _drawing(self) -> tuple[str, bool]:
+        """How frames are to be drawn now: (hide, landmarks)."""
+        return self.view_options.hide, self.view_options.landmarks
+
+    def _redraw_if_stale(self) -> None:
+        """If the frame shown is not drawn as the settings now say, draw it again from its
+        LiveFrame, in a job (a 4K frame takes a while); one at a time, and only its last
+        request counts: a newer frame or another change of the settings drops its result."""
+        live, drawing = self.live_frame, self._drawing()
+        if live is None or self._redrawing is not None or self._shown_as == drawing:
+            return
+        size = self.view.device_size()
+        self._redrawing = workers.start_job(lambda: view_image(live, *drawing, size), name="redraw",
+                                            tag=(live, drawing), succeeded=self._on_redrawn,
+                                            done=self._on_redraw_done)
+
+    def _on_redrawn(self, job: workers.Job, image: QImage) -> None:
+        live, drawing = job.tag
+        if live is self.live_frame and drawing == self._drawing():
+            self._show(image, drawing)
+
+    def _on_redraw_done(self, job: workers.Job) -> None:
+        if job is self._redrawing:
+            self._redrawing = None
+            self._redraw_if_stale()  # the settings (or the frame) changed while it drew
 
     def _options(self) -> LiveOptions:
         return LiveOptions(self.kind(), self.size_choice.currentData(), self.conf.value() / 100,
@@ -372,31 +416,40 @@ class CameraTab(QWidget):
         self.conf_label.setText(f"{self.conf.value() / 100:.2f}")
         if self.worker is not None:  # the worker's kind changes only with its model (_on_switch_loaded)
             self.worker.use(replace(self._options(), kind=self.worker.options.kind))
+        self._redraw_if_stale()
 
     def _show_controls(self) -> None:
         """The YOLOv5 controls apply to Objects, and to the people of Faces + people (people
         only is implied there); Faces uses none of them. Hide faces needs faces."""
         kind = self.kind()
-        offer_hiding(self.hide_choice, kind != "yolov5")
+        offer_hiding(self.hide_choice, self.finds_faces())
         for control in (self.conf, self.conf_label, self.size_choice, self.class_choice):
             control.setEnabled(kind != "yunet" and not (control is self.class_choice and kind == "faces+people"))
             control.setToolTip(OBJECT_TIPS[kind])
         if kind == "faces+people":
             self.class_choice.setToolTip("Faces + people finds people only: choose Objects for all objects")
+        self.snapshot_button.setToolTip(SNAPSHOT_TIPS[self.finds_faces()])
+        self.finds_faces_changed.emit(self.finds_faces())
+
+    def finds_faces(self) -> bool:
+        """Whether what the tab is set to find includes faces (so Hide faces applies)."""
+        return self.kind() != "yolov5"
 
     def snapshot(self) -> workers.Job | None:
-        """Save the last annotated frame, at the camera's full resolution (not the view's), as
-        a new JPEG in Pictures/lwface-desktop, in a job; snapshot_saved (and the status bar)
-        says where."""
-        annotated = self._last_annotated
-        if annotated is None:
+        """Save the last frame, drawn as Hide faces and Show landmarks say now (whatever the
+        view shows at this instant), at the camera's full resolution (not the view's), as a
+        new JPEG in Pictures/lwface-desktop, in a job; snapshot_saved (and the status bar,
+        with which faces were hidden, if any) says where."""
+        live = self.live_frame
+        if live is None:
             return None
-        folder = snapshot_folder()
-        return workers.start_job(lambda: save_snapshot(annotated, folder), name="snapshot",
+        folder, (hide, landmarks) = snapshot_folder(), self._drawing()
+        return workers.start_job(lambda: save_snapshot(live.render(hide, landmarks), folder), name="snapshot",
+                                 tag=hidden_note(hide, live.detections + live.kept),
                                  succeeded=self._on_snapshot_saved, errored=self._on_snapshot_failed)
 
-    def _on_snapshot_saved(self, _job, path: Path) -> None:
-        self.status.emit(f"Snapshot saved: {path}")
+    def _on_snapshot_saved(self, job: workers.Job, path: Path) -> None:
+        self.status.emit(f"Snapshot saved: {path}{job.tag}")
         self.snapshot_saved.emit(path)
 
     def _on_snapshot_failed(self, _job, message: str) -> None:

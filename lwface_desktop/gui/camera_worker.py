@@ -4,6 +4,8 @@ The model is loaded before the thread starts (a one-shot job of the camera tab):
 only opens the capture, loops and releases it. Stopping is cooperative: request_stop() asks,
 and the thread's finished signal says it is over; nothing ever waits for it on the GUI thread.
 Frames are scaled here to the size the view shows them at, so the GUI thread only paints.
+Each frame also comes as a LiveFrame: the frame as captured with what was found in it, so
+that the tab can draw it again (a snapshot, a change of Hide faces) as the settings say now.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QImage
 
-from lwface_desktop.core.anonymise import FaceTrack
-from lwface_desktop.core.detection import Detector
+from lwface_desktop.core.anonymise import FaceTrack, hidden_faces
+from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.pipeline import capture_latest, process_frame
+from lwface_desktop.core.pipeline import capture_latest, render
 from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
@@ -43,17 +46,44 @@ class LiveOptions:
     landmarks: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class LiveFrame:
+    """One frame as captured (HxWx3 uint8 RGB, full resolution, never modified), what the
+    detector found in it, and the faces to hide that it missed there (a FaceTrack's kept
+    boxes, kept whether or not hiding was on, so that turning it on later hides them too).
+    hide and landmarks: how the worker drew it for the view."""
+
+    image: np.ndarray
+    detections: list[Detection]
+    kept: list[Detection]
+    hide: str = "off"
+    landmarks: bool = False
+
+    def render(self, hide: str, landmarks: bool) -> np.ndarray:
+        """The full-resolution frame drawn so (pipeline.render): what a snapshot saves."""
+        return render(self.image, self.detections, hide, self.kept, landmarks)
+
+    def drawn(self) -> np.ndarray:
+        """The full-resolution frame as the worker drew it."""
+        return self.render(self.hide, self.landmarks)
+
+
+def view_image(frame: LiveFrame, hide: str, landmarks: bool, view_size: tuple[int, int] | None) -> QImage:
+    """frame drawn so, at the size the view shows it (scaled_for_view)."""
+    return rgb_to_qimage(scaled_for_view(frame.render(hide, landmarks), view_size))
+
+
 class CameraWorker(QThread):
     """Owns the capture. A helper thread reads frames into a LatestFrame slot (a video file
     at its own frame rate, like a camera); this thread detects on the newest, draws, and
     emits one QImage at a time: the next only after the view calls frame_consumed().
 
     The QImage is the annotated frame scaled to view_size (device pixels, set by the tab and
-    updated as the view changes size); the full-resolution annotated frame comes with it
-    (for a snapshot), as an array this worker never touches again."""
+    updated as the view changes size); the LiveFrame comes with it (for a snapshot, or to
+    draw it again), holding arrays this worker never touches again."""
 
     opened = Signal(str)                        # the source's name
-    # QImage to show, list[Detection], stats dict, the annotated frame (HxWx3 uint8 RGB, full size)
+    # QImage to show, list[Detection], stats dict, the LiveFrame it shows
     frame_ready = Signal(object, object, object, object)
     failed = Signal(str)                        # a message for the user
     ended = Signal(str)                         # a video file came to its end
@@ -141,11 +171,13 @@ class CameraWorker(QThread):
                 if news != problem and news is not None:
                     self.notice.emit(news)
                 problem = news
-            annotated, detections, timings = process_frame(frame.image, detector, options.hide, track,
-                                                           options.landmarks)
             start = time.perf_counter()
-            image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
-            timings["drawing"] += time.perf_counter() - start
+            detections = detector.detect(frame.image)
+            detected = time.perf_counter()
+            kept = track.update(detections)[len(hidden_faces(detections)):]  # whether hiding is on or not
+            live = LiveFrame(frame.image, detections, kept, options.hide, options.landmarks)
+            image = view_image(live, options.hide, options.landmarks, self.view_size)
+            timings = {"inference": detected - start, "drawing": time.perf_counter() - detected}
             now = time.perf_counter()
             if last_emit is not None:  # smoothed, so the number is readable
                 fps = 0.8 * fps + 0.2 / max(now - last_emit, 1e-6) if fps else 1 / max(now - last_emit, 1e-6)
@@ -156,7 +188,7 @@ class CameraWorker(QThread):
                      "index": frame.index, "kind": options.kind, "img_size": getattr(detector, "img_size", None),
                      "conf": getattr(detector, "conf", None), "people_only": classes is not None}
             self._consumed.clear()
-            self.frame_ready.emit(image, detections, stats, annotated)
+            self.frame_ready.emit(image, detections, stats, live)
 
 
 def configured(model, options: LiveOptions) -> tuple[Detector, str | None]:

@@ -116,6 +116,7 @@ class ImageTab(QWidget):
     saved = Signal(object)         # the Path an annotated photo was saved to
     open_requested = Signal()
     save_requested = Signal()
+    finds_faces_changed = Signal(bool)  # the detector chosen changed: whether it finds faces (to hide)
 
     def __init__(self, detectors: Detectors, view_options: ViewOptions, parent: QWidget | None = None):
         super().__init__(parent)
@@ -202,6 +203,10 @@ class ImageTab(QWidget):
         index = self.detector_choice.findData(kind)
         if index >= 0:
             self.detector_choice.setCurrentIndex(index)
+
+    def finds_faces(self) -> bool:
+        """Whether the detector chosen finds faces (so Hide faces applies)."""
+        return self.kind() in FACE_KINDS
 
     def score(self, kind: str | None = None) -> float | None:
         """The minimum score used for kind (the chosen one by default); None for the cascade."""
@@ -308,7 +313,8 @@ class ImageTab(QWidget):
     def _show_score(self) -> None:
         """The spin box shows the chosen kind's minimum score; the cascade has none. Hide
         faces is offered to the face detectors."""
-        offer_hiding(self.hide_choice, self.kind() in FACE_KINDS)
+        offer_hiding(self.hide_choice, self.finds_faces())
+        self.finds_faces_changed.emit(self.finds_faces())
         score = self.score()
         self.conf.setEnabled(score is not None)
         self.conf.setToolTip(SCORE_TIPS.get(self.kind(), ""))

@@ -16,7 +16,7 @@ from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
-from lwface_desktop.gui.view_options import HIDDEN_WORDS, ViewOptions
+from lwface_desktop.gui.view_options import ViewOptions, hidden_word, offer_hiding_in_menu
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTERS = {"JPEG image (*.jpg)": "jpg", "PNG image (*.png)": "png"}  # filter -> its suffix
@@ -69,8 +69,16 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         view_menu = self.menuBar().addMenu("&View")
         self.hide_actions, self.landmarks_action = self.view_options.add_to_menu(view_menu)
+        for changed in (self.tabs.currentChanged, self.image_tab.finds_faces_changed,
+                        self.camera_tab.finds_faces_changed):
+            changed.connect(self._offer_hiding)
+        self._offer_hiding()
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About lwface-desktop", None, self._about)
+
+    def _offer_hiding(self) -> None:
+        """View › Hide faces applies while the tab shown finds faces; else it says why not."""
+        offer_hiding_in_menu(self.hide_actions, self.tabs.currentWidget().finds_faces())
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -97,7 +105,8 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         folder = Path(self._last_folder())
-        what = HIDDEN_WORDS.get(self.view_options.hide, f"{result.label}s")  # astronaut-blurred.jpg
+        # What the save will hide (astronaut-blurred.jpg), or else what it boxes (astronaut-objects.jpg).
+        what = hidden_word(self.view_options.hide, result.detections) or f"{result.label}s"
         dialog = SaveDialog(self, unused_path(folder, f"{result.path.stem}-{what}", ".jpg"))
         if dialog.exec() and dialog.selectedFiles():
             self.image_tab.save_to(dialog.selectedFiles()[0])  # in a job; the folder is remembered once saved

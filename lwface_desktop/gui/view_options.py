@@ -2,6 +2,8 @@
 whether YuNet's landmarks are dotted on them. One object holds both; the View menu and each
 tab's "Hide faces" combo are views of it, so they always agree, and the tabs redraw on
 `changed`. Remembered (settings.HIDE_FACES, settings.SHOW_LANDMARKS) when the window closes.
+Hide faces only applies where faces are found: a tab whose detector finds none (Objects)
+disables its combo, and the View menu's entries while that tab is shown, saying why.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QComboBox, QMenu, QWidget
 
-from lwface_desktop.core.anonymise import MODE_NAMES, MODES, hidden_faces
+from lwface_desktop.core.anonymise import HIDDEN_WORDS, MODE_NAMES, MODES, hidden_faces
 from lwface_desktop.core.detection import Detection
 from lwface_desktop.gui import settings
 
@@ -18,18 +20,33 @@ HIDE_TIP = ("Hide every face found, in what is shown, saved and snapshotted: blu
             "under a solid box (a little larger than the face). Applies to both tabs.")
 
 NO_FACES_TIP = "Objects (YOLOv5) finds no faces to hide: choose Faces to hide them"
-HIDDEN_WORDS = {"blur": "blurred", "pixelate": "pixelated", "box": "boxed"}  # "faces blurred"
+
+
+def hidden_word(hide: str, detections: list[Detection]) -> str | None:
+    """"blurred" (HIDDEN_WORDS) if drawing detections with hide hides any face; else None."""
+    return HIDDEN_WORDS[hide] if hide != "off" and hidden_faces(detections) else None
 
 
 def hidden_note(hide: str, detections: list[Detection]) -> str:
     """" · faces blurred" (and so on) for a status line when faces were found and hidden; else ""."""
-    return f" · faces {HIDDEN_WORDS[hide]}" if hide != "off" and hidden_faces(detections) else ""
+    word = hidden_word(hide, detections)
+    return f" · faces {word}" if word else ""
 
 
 def offer_hiding(combo: QComboBox, finds_faces: bool) -> None:
     """A tab's Hide faces combo is for detectors that find faces; disabled, it says why."""
     combo.setEnabled(finds_faces)
     combo.setToolTip(HIDE_TIP if finds_faces else NO_FACES_TIP)
+
+
+def offer_hiding_in_menu(group: QActionGroup, finds_faces: bool) -> None:
+    """View › Hide faces' entries (add_to_menu) as offer_hiding() does a combo: for the tab
+    shown, disabled while its detector finds no faces, and each says why (tooltip, status tip)."""
+    for action in group.actions():
+        action.setEnabled(finds_faces)
+        tip = HIDE_TIP if finds_faces else NO_FACES_TIP
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
 
 
 class ViewOptions(QObject):

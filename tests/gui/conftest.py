@@ -99,7 +99,7 @@ def astronaut_clip(tmp_path_factory):
 
 def record_frames(monkeypatch) -> list:
     """Every frame_ready of every worker the camera tab starts from now on, (image, detections,
-    stats, annotated), recorded from the worker's first frame: none is missed."""
+    stats, LiveFrame), recorded from the worker's first frame: none is missed."""
     from lwface_desktop.gui import camera_tab
     from lwface_desktop.gui.camera_worker import CameraWorker
 

@@ -64,8 +64,8 @@ def test_frames_arrive_with_their_figures(qtbot, camera, clip):
     assert camera.state() == RUNNING and camera.toggle.text() == "Stop"
     with qtbot.waitSignal(camera.worker.frame_ready, timeout=TIMEOUT) as frame:
         pass
-    image, _, stats, annotated = frame.args
-    assert annotated.shape == (480, 640, 3)  # the full frame, for a snapshot
+    image, _, stats, live = frame.args
+    assert live.image.shape == (480, 640, 3)  # the full frame, for a snapshot
     # The picture comes at the size the view shows it: the GUI thread only paints it.
     assert (image.width(), image.height()) == fit_size(640, 480, *camera.view.device_size())
     assert set(stats) >= {"fps", "capture", "inference", "drawing", "dropped"}
@@ -79,9 +79,10 @@ def test_people_are_found_and_boxed(qtbot, camera, astronaut_clip, monkeypatch):
     camera.set_source(str(astronaut_clip))  # every frame is the astronaut
     camera.start()
     qtbot.waitUntil(lambda: len(frames) > 0, timeout=TIMEOUT)
-    image, detections, _, annotated = frames[0]
+    image, detections, _, live = frames[0]
     assert detections[0].label == "person"
     x1, y1, x2, y2 = (round(v) for v in detections[0].box)
+    annotated = live.drawn()  # the full frame as the worker drew it
     assert is_red(QImage(annotated.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888), x1 + 1, (y1 + y2) // 2)
     scale = image.width() / 640  # the shown picture is the same, scaled to the view
     assert any(is_red(image, round(x1 * scale) + dx, round((y1 + y2) / 2 * scale)) for dx in range(3))
@@ -286,7 +287,7 @@ def test_a_slow_consumer_gets_the_latest_frame_never_a_backlog(qtbot, random_wei
     model = Detectors(random_weights).get(kind, live=True)
     worker = CameraWorker(str(astronaut_clip), model, replace(OPTIONS, kind=kind))
     frames = []
-    worker.frame_ready.connect(lambda image, dets, stats, annotated: frames.append((stats, dets)))
+    worker.frame_ready.connect(lambda image, dets, stats, live: frames.append((stats, dets)))
     with qtbot.waitSignal(worker.frame_ready, timeout=TIMEOUT):
         worker.start()
     try:

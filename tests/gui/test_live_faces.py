@@ -45,7 +45,7 @@ def test_faces_mode_finds_the_face_without_yolov5(qtbot, faces, astronaut_clip, 
     faces.set_source(str(astronaut_clip))
     faces.start()
     qtbot.waitUntil(lambda: len(frames) > 0, timeout=TIMEOUT)
-    image, detections, stats, annotated = frames[0]
+    image, detections, stats, _ = frames[0]
     assert [d.label for d in detections] == ["face"]
     x1, y1, x2, y2 = detections[0].box
     assert 150 < x1 < x2 < 400 and 20 < y1 < y2 < 250  # her face, in the 640 x 480 frame
