@@ -111,6 +111,10 @@ class FaceTrack:
         self._kept = [(f, 0) for f in faces] + still_missing
         return faces + [box for box, _ in still_missing]
 
+    def missed(self, detections: Iterable[Detection]) -> list[Detection]:
+        """update(), but only the kept boxes: the faces to hide that this frame's detections missed."""
+        return self.update(detections)[len(hidden_faces(detections)):]
+
     def reset(self) -> None:
         self._kept = []
 

@@ -43,25 +43,18 @@ def render(image: np.ndarray, detections: list[Detection], hide: str = "off",
 
 
 def process_frame(frame: np.ndarray, detector: Detector, hide: str = "off", track: FaceTrack | None = None,
-                  landmarks: bool = False) -> tuple[np.ndarray, list[Detection], dict[str, float]]:
-    """Detect and draw one RGB frame: (annotated copy, detections, seconds per stage).
-    With hide, track (one per video) keeps hiding faces the detector missed for a frame or two."""
+                  landmarks: bool = False) -> tuple[np.ndarray, list[Detection], list[Detection], dict[str, float]]:
+    """Detect and draw one RGB frame of a video, the live tab's pipeline: (annotated copy,
+    detections, kept, seconds per stage). track (one per video) follows the faces whether or
+    not they are hidden; kept are its boxes of faces this frame missed, hidden with the rest, so
+    that a face the detector loses for a frame or two never flashes (and a frame kept for a
+    snapshot can be drawn again, hidden, if hiding is turned on later)."""
     start = time.perf_counter()
     detections = detector.detect(frame)
     detected = time.perf_counter()
-    if hide == "off" and track is not None:
-        track.reset()  # faces seen before hiding was turned off are not hidden when it comes back on
-    kept = _kept_faces(track, detections) if hide != "off" else []
+    kept = track.missed(detections) if track is not None else []
     annotated = render(frame, detections, hide, kept, landmarks)
-    return annotated, detections, {"inference": detected - start, "drawing": time.perf_counter() - detected}
-
-
-def _kept_faces(track: FaceTrack | None, detections: list[Detection]) -> list[Detection]:
-    """The faces track still hides that this frame's detections missed."""
-    if track is None:
-        return []
-    faces = hidden_faces(detections)
-    return track.update(detections)[len(faces):]
+    return annotated, detections, kept, {"inference": detected - start, "drawing": time.perf_counter() - detected}
 
 
 @dataclass(frozen=True)
@@ -194,7 +187,7 @@ def _run_frames(source: FrameSource, detector: Detector, writer: cv2.VideoWriter
             while (item := finished.get()) is not None:
                 frame, detections = item
                 if writer is not None:
-                    kept = _kept_faces(track, detections)
+                    kept = track.missed(detections) if track is not None else []
                     drawn = cv2.cvtColor(render(frame.image, detections, hide, kept), cv2.COLOR_RGB2BGR)
                     if drawn.shape[1::-1] != size:  # a stream that changed size: the file keeps one
                         drawn = cv2.resize(drawn, size, interpolation=cv2.INTER_AREA)

@@ -20,10 +20,10 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
-from lwface_desktop.core.anonymise import FaceTrack, hidden_faces
+from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.pipeline import capture_latest, render
+from lwface_desktop.core.pipeline import capture_latest, process_frame, render
 from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
@@ -171,13 +171,12 @@ class CameraWorker(QThread):
                 if news != problem and news is not None:
                     self.notice.emit(news)
                 problem = news
-            start = time.perf_counter()
-            detections = detector.detect(frame.image)
-            detected = time.perf_counter()
-            kept = track.update(detections)[len(hidden_faces(detections)):]  # whether hiding is on or not
+            annotated, detections, kept, timings = process_frame(frame.image, detector, options.hide, track,
+                                                                 options.landmarks)
             live = LiveFrame(frame.image, detections, kept, options.hide, options.landmarks)
-            image = view_image(live, options.hide, options.landmarks, self.view_size)
-            timings = {"inference": detected - start, "drawing": time.perf_counter() - detected}
+            start = time.perf_counter()
+            image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
+            timings["drawing"] += time.perf_counter() - start
             now = time.perf_counter()
             if last_emit is not None:  # smoothed, so the number is readable
                 fps = 0.8 * fps + 0.2 / max(now - last_emit, 1e-6) if fps else 1 / max(now - last_emit, 1e-6)

@@ -76,7 +76,7 @@ def test_a_face_missed_for_a_few_frames_stays_hidden():
     assert track.update([moved]) == [moved]  # the same face, seen again: not kept twice
 
 
-def test_faces_seen_before_hiding_was_turned_off_are_not_hidden_when_it_comes_back(astronaut):
+def test_a_face_is_followed_while_hiding_is_off_and_hidden_once_it_comes_back(astronaut):
     from lwface_desktop.core.detection import Detector
     from lwface_desktop.core.pipeline import process_frame
 
@@ -91,8 +91,10 @@ def test_faces_seen_before_hiding_was_turned_off_are_not_hidden_when_it_comes_ba
             return faces if self.calls == 1 else []
 
     detector, track = FaceOnce(), FaceTrack()
-    first, _, _ = process_frame(image, detector, "blur", track)
-    assert (first != image).any()
-    process_frame(image, detector, "off", track)
-    again, _, _ = process_frame(image, detector, "blur", track)
-    assert np.array_equal(again, image)  # nothing left to hide: the face went while hiding was off
+    first, _, kept, _ = process_frame(image, detector, "off", track)
+    assert np.array_equal(first, render(image, faces)) and kept == []
+    _, detections, kept, _ = process_frame(image, detector, "blur", track)  # missed here: still hidden
+    assert detections == [] and kept == faces
+    for _ in range(KEEP_FRAMES):
+        last, _, kept, _ = process_frame(image, detector, "blur", track)
+    assert kept == [] and np.array_equal(last, image)  # gone long enough: no stale box is hidden

@@ -104,7 +104,8 @@ def test_process_frame_matches_the_detector(clip, random_detector):
     with FrameSource(str(clip)) as source:
         frame = source.read()
     original = frame.copy()
-    annotated, detections, timings = process_frame(frame, random_detector)
+    annotated, detections, kept, timings = process_frame(frame, random_detector)
+    assert kept == []  # no track, nothing kept
     assert len(detections) == 5 and detections == random_detector.detect(frame)
     assert annotated.shape == frame.shape and (annotated != frame).any()
     assert (frame == original).all()  # drawn on a copy
