@@ -115,7 +115,4 @@ class FaceTrack:
         """update(), but only the kept boxes: the faces to hide that this frame's detections missed."""
         return self.update(detections)[len(hidden_faces(detections)):]
 
-    def reset(self) -> None:
-        self._kept = []
-
 
