@@ -66,12 +66,10 @@ class _Outputs:
 def detect(args: argparse.Namespace, detector) -> int:
     from lwface_desktop.core.anonymise import HIDDEN_WORDS
     from lwface_desktop.core.detection import count_text
-    from lwface_desktop.core.detectors import FACE_KINDS
     from lwface_desktop.core.errors import UserError
     from lwface_desktop.core.pipeline import analyse_photo
 
-    outputs = _Outputs(args.images, args.output, "faces" if args.detector in FACE_KINDS else "objects",
-                       args.overwrite)
+    outputs = _Outputs(args.images, args.output, f"{detector.label}s", args.overwrite)
     failed = False
     for image_path in args.images:
         target = None

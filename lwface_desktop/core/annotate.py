@@ -14,14 +14,15 @@ WHITE = (255, 255, 255)
 
 
 def annotate(image: np.ndarray, detections: Iterable[Detection], labels: bool = True,
-             colour: tuple[int, int, int] = RED, landmarks: bool = False) -> np.ndarray:
+             colour: tuple[int, int, int] = RED, landmarks: bool = False, in_place: bool = False) -> np.ndarray:
     """A copy of image (HxWx3 uint8 RGB) with a box, and optionally "label score", per detection;
     with landmarks, a small dot on each of a detection's landmarks (YuNet's eyes, nose, mouth).
 
     Line width and text size follow the image size, so boxes read the same on a
-    thumbnail and on a 12-megapixel photo. The input array is never modified.
+    thumbnail and on a 12-megapixel photo. The input array is never modified, unless
+    in_place: then image (a contiguous copy the caller owns) is drawn on and returned.
     """
-    out = np.ascontiguousarray(image).copy()
+    out = image if in_place else np.ascontiguousarray(image).copy()
     short_side = min(out.shape[:2])
     thickness = max(2, round(short_side / 250))
     font_scale = max(0.4, short_side / 900)

@@ -60,9 +60,14 @@ def anonymise(image: np.ndarray, detections: Iterable[Detection], mode: str) -> 
     return out
 
 
+def is_hidden(detection: Detection) -> bool:
+    """Whether anonymise() hides this detection: faces, whichever detector found them."""
+    return detection.label == "face"
+
+
 def hidden_faces(detections: Iterable[Detection]) -> list[Detection]:
     """The detections anonymise() hides."""
-    return [d for d in detections if d.label == "face"]
+    return [d for d in detections if is_hidden(d)]
 
 
 def _grown_box(face: Detection) -> tuple[float, float, float, float]:

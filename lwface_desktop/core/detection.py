@@ -51,9 +51,12 @@ class Detection:
         }
 
 
+PLURALS = {"person": "people"}  # the labels whose plural is not label + "s"
+
+
 def count_text(n: int, label: str) -> str:
-    """'1 face', '3 faces', 'no faces': for status lines and the CLI."""
-    return f"{n or 'no'} {label}{'' if n == 1 else 's'}"
+    """'1 face', '3 faces', 'no faces', '2 people': for status lines and the CLI."""
+    return f"{n or 'no'} {label if n == 1 else PLURALS.get(label, label + 's')}"
 
 
 def summary_text(detections: list[Detection], label: str) -> str:

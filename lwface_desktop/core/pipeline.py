@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from lwface_desktop.core.annotate import annotate
-from lwface_desktop.core.anonymise import MODES, FaceTrack, anonymise, hidden_faces
+from lwface_desktop.core.anonymise import MODES, FaceTrack, anonymise, is_hidden
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.images import open_photo
 from lwface_desktop.core.outputs import writing
@@ -38,8 +38,10 @@ def render(image: np.ndarray, detections: list[Detection], hide: str = "off",
     dots on the landmarks of the detections drawn."""
     if hide == "off":
         return annotate(image, detections, landmarks=landmarks)
-    shown = [d for d in detections if d not in hidden_faces([d])]
-    return annotate(anonymise(image, [*detections, *also_hide], hide), shown, landmarks=landmarks)
+    shown = [d for d in detections if not is_hidden(d)]
+    hidden = anonymise(image, [*detections, *also_hide], hide)
+    # anonymise() copied the frame if it hid anything: draw on that copy rather than copy it again.
+    return annotate(hidden, shown, landmarks=landmarks, in_place=hidden is not image)
 
 
 def process_frame(frame: np.ndarray, detector: Detector, hide: str = "off", track: FaceTrack | None = None,

@@ -25,7 +25,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from lwface_desktop.core.detection import Detection, Detector, summary_text
+from lwface_desktop.core.detection import Detection, Detector, count_text, summary_text
 from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
 from lwface_desktop.core.sources import describe_source, find_cameras
 from lwface_desktop.gui import models, settings, workers
@@ -45,7 +45,6 @@ OBJECT_TIPS = {  # the YOLOv5 controls, by what is found
     "faces+people": "YOLOv5's setting, for the people (faces use YuNet's own)",
     "yolov5": "",
 }
-PLURALS = {"person": "people"}
 SNAPSHOT_TIPS = {  # by whether what is found includes faces
     True: "Save the current frame as shown (faces hidden if Hide faces says so) to your Pictures folder",
     False: "Save the current frame as shown to your Pictures folder (Objects finds no faces: none are hidden)",
@@ -469,5 +468,4 @@ def live_counts(detections: list[Detection], kind: str) -> str:
         return summary_text(detections, "object")
     labels = ("face", "person") if kind == "faces+people" else ("face",)
     counts = [sum(d.label == label for d in detections) for label in labels]
-    return ", ".join(f"{n or 'no'} {label if n == 1 else PLURALS.get(label, label + 's')}"
-                     for n, label in zip(counts, labels, strict=True))
+    return ", ".join(count_text(n, label) for n, label in zip(counts, labels, strict=True))

@@ -205,7 +205,6 @@ class SaveDialog(QFileDialog):
         self.setFileMode(QFileDialog.FileMode.AnyFile)
         self.filterSelected.connect(self._use_suffix_of)  # also reaches a native dialog's choice
         self.selectNameFilter(next(f for f, suffix in SAVE_FILTERS.items() if f".{suffix}" == suggested.suffix))
-        self._use_suffix_of(self.selectedNameFilter())
         self.selectFile(suggested.name)
 
     def selectNameFilter(self, name_filter: str) -> None:
