@@ -13,7 +13,7 @@ from lwface_desktop.core.pipeline import analyse_photo
 from tests.conftest import JPEG_REFERENCE, SHARED, WEIGHTS, iou, needs_weights
 
 pytestmark = needs_weights
-SCORE_TOLERANCE = 0.03
+SCORE_TOLERANCE = 1e-4  # fp32, the bar (the reference has 4 decimals; measured 4.9e-5)
 MIN_IOU = 0.9
 
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 from skimage import data
 
+from lwface_desktop.core.yolo import fused
 from lwface_desktop.core.yolo.checkpoint import ModelError, load_checkpoint
 from lwface_desktop.core.yolo.detector import YoloDetector
 from lwface_desktop.core.yolo.model import YoloV5
@@ -52,9 +53,11 @@ def test_matches_the_official_implementation(detectors, precision, photo, size, 
     detector.img_size = size
     found = detector.detect(photo_array(photo))
     assert [d.label for d in found] == [e["label"] for e in expected]  # same classes, no extras
+    assert detector.engine == ("fused" if fused.available() else "eager")
     for det, ref in zip(found, expected, strict=True):
         assert iou(det.box, ref["box_xyxy"]) >= 0.9
-        assert abs(det.score - ref["score"]) <= 0.03
+        # fp32: the bar, 1e-4 (the reference is rounded to 4 decimals; measured 4.9e-5).
+        assert abs(det.score - ref["score"]) <= (1e-4 if precision == "fp32" else 0.03)
 
 
 @needs_weights

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from lwface_desktop.core.detection import Detection, Detector
+from lwface_desktop.core.yolo import fused
 from lwface_desktop.core.yolo.architecture import ArchitectureError
 from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, error_text, load_checkpoint
 from lwface_desktop.core.yolo.model import YoloV5
@@ -102,6 +103,31 @@ def _check_forward(network: YoloV5, name: str) -> None:
                          "(its weights are damaged).")
 
 
+def build_fused(network: YoloV5, precision: str) -> YoloV5 | None:
+    """fused.fuse_for_cpu(network), checked against the eager network on a test image; None
+    (run the eager network) where this torch lacks the fused kernel or it disagrees."""
+    if not fused.available():
+        return None
+    size = 2 * max(network.plan.strides)
+    image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    try:
+        candidate = fused.fuse_for_cpu(network, precision)
+        with torch.inference_mode():
+            with _autocast(precision):
+                expected = network(to_tensor(image).contiguous(memory_format=torch.channels_last)).float()
+            got = candidate(fused.network_input(image, precision))
+    except RuntimeError:  # a private oneDNN op that this torch build lacks or refuses
+        return None
+    scores_agree = torch.allclose(got[..., 4:], expected[..., 4:], atol=1e-4 if precision == "fp32" else 0.1)
+    return candidate if got.shape == expected.shape and scores_agree else None
+
+
+def _autocast(precision: str):
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 class YoloDetector(Detector):
     """YOLOv5 on the CPU. Thread-safe: one object can serve every frame from any thread."""
 
@@ -123,6 +149,9 @@ class YoloDetector(Detector):
         self.img_size = img_size
         self._lock = threading.Lock()
         self.precision = auto_precision()[0] if precision == "auto" else precision
+        # The networks that run, per precision (fused.py; None: the eager one), shared by
+        # with_options() copies and built on first use.
+        self._runners: dict[str, YoloV5 | None] = {}
 
     @property
     def img_size(self) -> int:
@@ -163,10 +192,17 @@ class YoloDetector(Detector):
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         padded, fit = letterbox(image, self.img_size, self.stride)
-        batch = to_tensor(padded).contiguous(memory_format=torch.channels_last)
-        prepared = time.perf_counter()
-        with self._lock, torch.inference_mode(), self._autocast():
-            raw = self.network(batch)[0].float()
+        with self._lock, torch.inference_mode():
+            runner = self._runner()
+            if runner is not None:
+                batch = fused.network_input(padded, self.precision)
+                prepared = time.perf_counter()
+                raw = runner(batch)[0]
+            else:
+                batch = to_tensor(padded).contiguous(memory_format=torch.channels_last)
+                prepared = time.perf_counter()
+                with _autocast(self.precision):
+                    raw = self.network(batch)[0].float()
         inferred = time.perf_counter()
         found = postprocess(raw, fit, (image.shape[1], image.shape[0]), self.conf, self.iou,
                             self.max_detections, self.classes)
@@ -175,7 +211,15 @@ class YoloDetector(Detector):
         return detections, {"preprocess": prepared - start, "inference": inferred - prepared,
                             "postprocess": done - inferred}
 
-    def _autocast(self):
-        if self.precision == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+    @property
+    def engine(self) -> str:
+        """How the network runs: "fused" (fused.py), or "eager" where this torch lacks the
+        fused kernels (the same network, about 25% slower)."""
+        with self._lock:
+            return "eager" if self._runner() is None else "fused"
+
+    def _runner(self) -> YoloV5 | None:
+        """The fused network for this precision, built the first time (callers hold the lock)."""
+        if self.precision not in self._runners:
+            self._runners[self.precision] = build_fused(self.network, self.precision)
+        return self._runners[self.precision]
