@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("detect", "bench", "video"):
         _check_detector_options(args, parser)
         _tolerant_stdout()
+    if args.command in ("detect", "bench", "video", "gui"):
+        from lwface_desktop.core import cpu_budget
+
+        cpu_budget.apply(cpu_budget.budget())  # OpenCV would take every logical CPU
     try:
         if args.command == "detect":
             from lwface_desktop.commands_photos import detect

@@ -1,13 +1,13 @@
 """Faces + people: YuNet and YOLOv5 (person class only) on the same frame, side by side.
 
 The face pass runs on its own thread while YOLOv5 runs on the caller's: OpenCV's network and
-torch both release the GIL, and YOLOv5 keeps to one torch thread (yolo.detector.default_threads),
-so on a 2-core machine the faces take the other core. Measured with benchmarks/live_modes.py
-(`video` on a 640x480 clip, YOLOv5n at 640, medians of 5 interleaved rounds, three runs at load
-1.5-3): faces + people took 1.00-1.04 times the time of objects alone (15.5-17.5 fps against
-15.5-18.5); the two detectors alone, without the video's decoding and encoding, 1.09 times, and
-1.24 one after the other. The face pass keeps OpenCV's usual threads: one thread measured worse
-(1.13 times). On a busy machine (load 4-5) there is no free core to hide the faces in: 1.3 times.
+torch both release the GIL, and the two share the detection threads (core/cpu_budget.py: YuNet
+one, YOLOv5 the rest, at least one), so on a 2-core machine the faces take the other core.
+Measured with benchmarks/live_modes.py (`video` on a 640x480 clip, YOLOv5n at 640, medians of
+5 interleaved rounds, three runs at load 1.5-3): faces + people took 1.00-1.04 times the time of
+objects alone; the two detectors alone, without the video's decoding and encoding, 1.09 times,
+and 1.24 one after the other. On a busy machine (load 4-5) there is no free core to hide the
+faces in: 1.3 times. (benchmarks/threads.py measures the split under taskset.)
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lwface_desktop.core import cpu_budget
 from lwface_desktop.core.annotate import annotate
 from lwface_desktop.core.anonymise import MODES, FaceTrack, anonymise, is_hidden
 from lwface_desktop.core.detection import Detection, Detector
@@ -136,6 +137,7 @@ def run_video(source: FrameSource, detector: Detector, output: str | Path | None
     SourceError if the source gives no frame at all (unless stopped) or a frame too large.
     """
     stop = stop or threading.Event()
+    cpu_budget.apply(cpu_budget.for_detector(detector))
     try:
         if hide not in MODES:
             raise ValueError(f"hide must be one of {', '.join(MODES)}, not {hide!r}")

@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
+from lwface_desktop.core import cpu_budget
 from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.errors import UserError
@@ -168,6 +169,7 @@ class CameraWorker(QThread):
                 config = self.config
                 model, options = config
                 detector, news = configured(model, options)
+                cpu_budget.apply(cpu_budget.for_detector(detector))  # e.g. Faces + people: a thread less for torch
                 if news != problem and news is not None:
                     self.notice.emit(news)
                 problem = news

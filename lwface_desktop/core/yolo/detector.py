@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lwface_desktop.core import cpu_budget
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.yolo import fused
 from lwface_desktop.core.yolo.architecture import ArchitectureError
@@ -54,18 +54,6 @@ def _cpu_flags() -> set[str]:
                 return {flag for line in f if line.startswith("flags") for flag in line.split()[2:]}
         except OSError:
             return set()
-
-
-def default_threads() -> int:
-    """Torch threads: one per physical core but one, leaving a core for the GUI and capture.
-
-    Measured here (2 logical CPUs on one physical core, yolov5n at 640x384): 1 thread 20 ms,
-    2 threads 14 ms when idle but 133 ms while another thread keeps a CPU busy, which the GUI
-    and the camera loop do. LWFACE_THREADS overrides.
-    """
-    if os.environ.get("LWFACE_THREADS", "").isdigit():
-        return max(1, int(os.environ["LWFACE_THREADS"]))
-    return max(1, (os.cpu_count() or 2) // 2 - 1)
 
 
 def build_network(checkpoint: Checkpoint, name: str) -> YoloV5:
@@ -139,7 +127,7 @@ class YoloDetector(Detector):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
         checkpoint = load_checkpoint(weights)
-        torch.set_num_threads(threads or default_threads())
+        torch.set_num_threads(threads or cpu_budget.detection_threads())
         self.network = build_network(checkpoint, Path(weights).name)
         self.names = checkpoint.names
         self.stride = max(checkpoint.strides)
