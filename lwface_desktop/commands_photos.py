@@ -145,7 +145,7 @@ def bench(args: argparse.Namespace, detector) -> int:
 
         why = auto_precision()[1] if args.precision == "auto" else "asked for with --precision"
         result.update(img_size=detector.img_size, precision=detector.precision, precision_why=why,
-                      threads=_torch_threads(), weights=str(detector.weights))
+                      engine=detector.engine, threads=_torch_threads(), weights=str(detector.weights))
     print(json.dumps(result), flush=True)
     return 0
 

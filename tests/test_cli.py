@@ -13,6 +13,7 @@ from PIL import Image
 
 from benchmarks.clips import write_clip
 from lwface_desktop import __version__
+from lwface_desktop.core.yolo import fused
 from tests.conftest import COCO_NAMES, SHARED, WEIGHTS, needs_official_model, needs_weights
 
 
@@ -142,6 +143,7 @@ def test_bench_yolov5_prints_stage_medians(photos, random_weights):
     assert line["detections"] == 7  # random weights score every box alike: --max-det is what limits them
     assert line["precision"] == "fp32" and line["precision_why"] == "asked for with --precision"  # photos: fp32
     assert line["threads"] >= 1
+    assert line["engine"] == ("fused" if fused.available() else "eager")
     medians = line["median_ms"]
     assert set(medians) == {"decode", "preprocess", "inference", "postprocess", "detect", "total"}
     assert medians["total"] >= medians["detect"] >= medians["inference"] > 0 and medians["decode"] > 0
@@ -229,7 +231,8 @@ def test_self_test_runs_a_model_of_ones_own(random_weights, tmp_path):
     from lwface_desktop.core.yolo.detector import auto_precision
 
     precision, why = auto_precision()
-    assert f"The live camera runs it in {precision}: {why}." in result.stdout
+    kernels = "oneDNN's fused kernels" if fused.available() else "PyTorch's plain kernels"
+    assert f"The live camera runs it in {precision} ({why}) on {kernels}" in result.stdout
     assert f"Settings can be saved in {tmp_path / 'lwface'}." in result.stdout
     assert result.stdout.strip().endswith("All checks passed: lwface-desktop is ready.")
 

@@ -36,16 +36,16 @@ def _check_model(model: str | Path | None) -> tuple[bool, str]:
                        "Reinstall lwface-desktop or download it again.")
     # Loading is not enough: build the detector, which runs the network once on a small test
     # image and checks its output (a fraction of a second for yolov5n).
-    from lwface_desktop.core.yolo.detector import YoloDetector
-
-    try:
-        YoloDetector(path, precision="fp32")
-    except UserError as e:
-        return False, str(e)
-    from lwface_desktop.core.yolo.detector import auto_precision
+    from lwface_desktop.core.yolo.detector import YoloDetector, auto_precision
 
     precision, why = auto_precision()
-    live = f" The live camera runs it in {precision}: {why}."
+    try:
+        engine = YoloDetector(path, precision=precision).engine
+    except UserError as e:
+        return False, str(e)
+    kernels = ("oneDNN's fused kernels" if engine == "fused"
+               else "PyTorch's plain kernels (this torch lacks oneDNN's fused ones: slower)")
+    live = f" The live camera runs it in {precision} ({why}) on {kernels}."
     if official is not None:
         return True, f"The {path.stem} model is intact (SHA-256 {official[:12]}…) and runs: {path}.{live}"
     return True, f"The model {path} loads and runs (not an official file, so no checksum to compare).{live}"
