@@ -12,9 +12,10 @@ WEIGHTS ?= $(abspath ../shared/models/yolov5n.pt)
 .DEFAULT_GOAL := help
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' lwface_desktop/__init__.py)
 ARCHIVE := dist/lwface-desktop-$(VERSION)-linux-x86_64.tar.gz
+DEB := dist/lwface-desktop_$(VERSION)_amd64.deb
 PACKAGE_STAMP := $(VENV)/.installed-pyinstaller
 
-.PHONY: help install system-deps run test lint bench screenshot weights package package-test clean
+.PHONY: help install system-deps run test lint bench screenshot weights package deb package-test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -84,10 +85,21 @@ package: $(PACKAGE_STAMP) weights ## build dist/lwface-desktop/ and its .tar.gz 
 	tar -C dist -czf $(ARCHIVE) lwface-desktop
 	@du -sh dist/lwface-desktop $(ARCHIVE)
 
-package-test: ## smoke-test the built app with an empty environment (builds it first if needed)
+deb: ## build dist/lwface-desktop_VERSION_amd64.deb from dist/lwface-desktop/ (packaging/deb/)
+	@[ -x dist/lwface-desktop/lwface-desktop ] || $(MAKE) package
+	@$(MAKE) --no-print-directory $(DEB)
+
+# Rebuilt when `make package` has remade the folder, or when the packaging files change.
+$(DEB): dist/lwface-desktop packaging/deb/build.sh packaging/deb/control.in packaging/deb/copyright.in \
+		resources/lwface-desktop.desktop resources/icons/lwface-desktop.png resources/models/LICENSE-yunet.txt
+	bash packaging/deb/build.sh dist/lwface-desktop $(VERSION) $@
+
+package-test: ## smoke-test the app folder, then install the .deb with apt, test it, remove it (root; builds what is missing)
 	@[ -x dist/lwface-desktop/lwface-desktop ] || $(MAKE) package
 	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
 	bash packaging/smoke_test.sh dist/lwface-desktop benchmarks/photos
+	@$(MAKE) --no-print-directory deb
+	bash packaging/deb/test.sh $(DEB) benchmarks/photos
 
 clean: ## remove the virtualenv, caches and build output
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info benchmarks/photos
