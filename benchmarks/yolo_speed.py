@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from lwface_desktop.core.allocator import keep_freed_memory
 from lwface_desktop.core.images import read_jpeg
 from lwface_desktop.core.yolo.checkpoint import load_checkpoint
 from lwface_desktop.core.yolo.detector import YoloDetector
@@ -113,7 +114,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-alternatives", dest="alternatives", action="store_false",
                         help="only the baseline and the app's paths")
+    parser.add_argument("--glibc-default", action="store_true",
+                        help="leave glibc's allocator as it is (the app keeps freed memory: core/allocator.py)")
     args = parser.parse_args()
+    if not args.glibc_default:  # as the app does; process-wide, so the baseline gets it too
+        keep_freed_memory()
     torch.set_num_threads(1)
     image = photo_720p(args.photo)
     for size in args.sizes:

@@ -117,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         _check_detector_options(args, parser)
         _tolerant_stdout()
     if args.command in ("detect", "bench", "video", "gui"):
-        from lwface_desktop.core import cpu_budget
+        from lwface_desktop.core import allocator, cpu_budget
 
         cpu_budget.apply(cpu_budget.budget())  # OpenCV would take every logical CPU
+        allocator.keep_freed_memory()
     try:
         if args.command == "detect":
             from lwface_desktop.commands_photos import detect
