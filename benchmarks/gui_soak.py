@@ -29,6 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 
+from lwface_desktop.core import allocator  # noqa: E402
 from lwface_desktop.core.detectors import LIVE_KINDS  # noqa: E402
 from lwface_desktop.gui.app import create_app  # noqa: E402
 from lwface_desktop.gui.main_window import MainWindow  # noqa: E402
@@ -40,6 +41,7 @@ def rss_mb() -> float:
 
 
 def soak(clip: str, weights: str, seconds: float, img_size: int = 640, kind: str = "yolov5") -> dict:
+    allocator.keep_freed_memory()  # as the app's entry point (cli.main) does
     app = create_app()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # never the user's own settings
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
