@@ -49,7 +49,7 @@ lint: install ## ruff on everything, mypy on core/
 	$(BIN)/ruff check lwface_desktop tests benchmarks
 	$(BIN)/mypy
 
-bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 and 320, its variants, parity, GUI stalls
+bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 and 320 against the official way, threads, parity, GUI stalls
 	$(BIN)/python benchmarks/photos.py benchmarks/photos >/dev/null
 	$(BIN)/python benchmarks/gallery_baseline.py benchmarks/photos/astronaut-12mp.jpg 3
 	$(BIN)/lwface-desktop bench --detector cascade --runs 10 benchmarks/photos/astronaut-12mp.jpg
@@ -59,7 +59,8 @@ bench: install ## the README's figures: faces on a 12-MP photo, YOLOv5n at 640 a
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --img-size 320 --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --precision bf16 --runs 20 benchmarks/photos/astronaut.jpg
 	$(BIN)/lwface-desktop bench --detector yolov5 --weights $(WEIGHTS) --precision bf16 --img-size 320 --runs 20 benchmarks/photos/astronaut.jpg
-	$(BIN)/python benchmarks/yolo_forward.py $(WEIGHTS)
+	$(BIN)/python -m benchmarks.yolo_speed $(WEIGHTS) benchmarks/photos/astronaut-12mp.jpg
+	$(BIN)/python -m benchmarks.threads $(WEIGHTS)
 	$(BIN)/python -m benchmarks.video_overhead $(WEIGHTS) 320 640
 	$(BIN)/python -m benchmarks.photo_parity $(WEIGHTS)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks.gui_stall $(WEIGHTS)
