@@ -1,8 +1,9 @@
-"""How many threads detection may use: one per physical core but one, so that the GUI, the
-camera's capture and the drawing always have a core, and never more than that in all.
+"""How many threads detection may use: for torch one per physical core but one, so that the GUI,
+the camera's capture and the drawing always have a core; OpenCV, whose loops need no such
+room, every core when it runs alone and one when it runs beside torch.
 
-Measured (benchmarks/threads.py, under taskset): on a core that the camera loop also needs, a
-second torch thread makes YOLOv5 several times slower (20 ms -> 133 ms a frame), not faster.
+Measured (benchmarks/threads.py, under taskset, `video`'s pipeline): on 2 CPUs that decoding
+and drawing also need, YOLOv5 at 640 showed 15.7-18.9 fps with one torch thread, 1.9 with two.
 The cores counted are those this process may run on (its affinity, which `taskset` sets) and
 physical ones: two hyper-threads of one core share its arithmetic units.
 """
@@ -42,19 +43,25 @@ def physical_cores(sys_cpu: Path = SYS_CPU) -> int:
 
 def detection_threads() -> int:
     """One thread per physical core but one; LWFACE_THREADS overrides."""
-    if os.environ.get("LWFACE_THREADS", "").isdigit():
-        return max(1, int(os.environ["LWFACE_THREADS"]))
-    return max(1, physical_cores() - 1)
+    override = _override()
+    return override if override else max(1, physical_cores() - 1)
 
 
 def budget(faces_beside_objects: bool = False) -> Budget:
-    """The split of detection_threads(): all of them for whichever library runs alone; with
-    Faces + people, YuNet's thread (OpenCV, one thread) runs beside YOLOv5, which gets the rest
-    (at least one: on a 2-core machine the two then share the second core with the GUI's)."""
+    """torch gets detection_threads(). OpenCV alone may use every core: its parallel loops hand
+    out coarse chunks and do not wait on each other layer by layer as torch's threads do
+    (YuNet's live frame, 2 CPUs: 11.7 ms with two threads, 22 ms with one; torch with two
+    threads: ten times slower). With Faces + people, YuNet (one OpenCV thread) runs beside
+    YOLOv5, which gets the rest (at least one: on 2 cores they share the GUI's core)."""
     threads = detection_threads()
     if faces_beside_objects:
         return Budget(torch_threads=max(1, threads - 1), opencv_threads=1)
-    return Budget(torch_threads=threads, opencv_threads=threads)
+    return Budget(torch_threads=threads, opencv_threads=_override() or physical_cores())
+
+
+def _override() -> int | None:
+    value = os.environ.get("LWFACE_THREADS", "")
+    return max(1, int(value)) if value.isdigit() else None
 
 
 def for_detector(detector: object) -> Budget:
