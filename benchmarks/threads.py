@@ -30,10 +30,11 @@ def child(weights: str, clip: str, kind: str) -> None:
     from lwface_desktop.core.pipeline import run_video
     from lwface_desktop.core.sources import FrameSource
 
+    cpu_budget.start()  # as the app does at start
     detector = Detectors(weights).get(kind, live=True)
     detector.detect(next(iter(_frames(clip))))  # first-call costs (weight packing) not timed
     start = time.perf_counter()
-    stats = run_video(FrameSource(clip), detector, Path(clip).with_name(f"out-{os.getpid()}.mp4"))
+    stats = run_video(FrameSource(clip), detector, Path(clip).with_name("out.mp4"), overwrite=True)
     seconds = time.perf_counter() - start
     split = cpu_budget.for_detector(detector)
     print(json.dumps({"physical_cores": cpu_budget.physical_cores(), "torch_threads": split.torch_threads,
@@ -50,8 +51,13 @@ def _frames(clip: str):
 def main(weights: str, rounds: int) -> None:
     from benchmarks.clips import write_clip
 
-    clip = str(Path(tempfile.mkdtemp()) / "clip.avi")
-    write_clip(clip, 5, 30)
+    with tempfile.TemporaryDirectory() as folder:
+        clip = str(Path(folder) / "clip.avi")
+        write_clip(clip, 5, 30)
+        _compare(weights, clip, rounds)
+
+
+def _compare(weights: str, clip: str, rounds: int) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     configs = [(k, t, kind) for k in range(1, len(cpus) + 1) for t in [*range(1, k + 1), None]
                for kind in ("yolov5", "faces+people")]

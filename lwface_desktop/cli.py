@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("detect", "bench", "video", "gui"):
         from lwface_desktop.core import allocator, cpu_budget
 
-        cpu_budget.apply(cpu_budget.budget())  # OpenCV would take every logical CPU
+        cpu_budget.start()  # OpenCV: physical cores, not every logical CPU; set once
         allocator.keep_freed_memory()
     try:
         if args.command == "detect":

@@ -1,6 +1,6 @@
 """How many threads detection may use: for torch one per physical core but one, so that the GUI,
-the camera's capture and the drawing always have a core; OpenCV, whose loops need no such
-room, every core when it runs alone and one when it runs beside torch.
+the camera's capture and the drawing always have a core (one less beside YuNet, with Faces +
+people); OpenCV, whose loops need no such room, every core.
 
 Measured (benchmarks/threads.py, under taskset, `video`'s pipeline): on 2 CPUs that decoding
 and drawing also need, YOLOv5 at 640 showed 15.7-18.9 fps with one torch thread, 1.9 with two.
@@ -48,15 +48,13 @@ def detection_threads() -> int:
 
 
 def budget(faces_beside_objects: bool = False) -> Budget:
-    """torch gets detection_threads(). OpenCV alone may use every core: its parallel loops hand
-    out coarse chunks and do not wait on each other layer by layer as torch's threads do
-    (YuNet's live frame, 2 CPUs: 11.7 ms with two threads, 22 ms with one; torch with two
-    threads: ten times slower). With Faces + people, YuNet (one OpenCV thread) runs beside
-    YOLOv5, which gets the rest (at least one: on 2 cores they share the GUI's core)."""
+    """torch gets detection_threads(); with Faces + people one less (at least one), for YuNet's
+    pass beside it. OpenCV may use every core: its parallel loops hand out coarse chunks and do
+    not wait on each other layer by layer as torch's threads do (YuNet's live frame on 2 CPUs:
+    11.7 ms with two threads, 22 ms with one; torch with two threads: ten times slower)."""
     threads = detection_threads()
-    if faces_beside_objects:
-        return Budget(torch_threads=max(1, threads - 1), opencv_threads=1)
-    return Budget(torch_threads=threads, opencv_threads=_override() or physical_cores())
+    opencv = _override() or physical_cores()
+    return Budget(torch_threads=max(1, threads - 1) if faces_beside_objects else threads, opencv_threads=opencv)
 
 
 def _override() -> int | None:
@@ -71,12 +69,18 @@ def for_detector(detector: object) -> Budget:
     return budget(faces_beside_objects=isinstance(detector, FacesAndPeople))
 
 
-def apply(split: Budget) -> None:
-    """Set both pools. torch only if it is loaded already: Faces mode never imports it."""
+def start() -> None:
+    """At start-up, before other threads use OpenCV: its pool size, set once. (Changing it while
+    another thread is inside an OpenCV parallel loop can crash OpenCV, so it is never changed
+    later; during a Faces + people frame YuNet's pass may borrow the core left to the GUI.)"""
     import cv2
 
-    if cv2.getNumThreads() != split.opencv_threads:
-        cv2.setNumThreads(split.opencv_threads)
+    cv2.setNumThreads(budget().opencv_threads)
+
+
+def apply(split: Budget) -> None:
+    """torch's threads for what runs now; only if torch is loaded already (Faces mode never
+    imports it). Called between frames, never inside a forward pass."""
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != split.torch_threads:
         torch.set_num_threads(split.torch_threads)

@@ -1,8 +1,8 @@
 """Faces + people: YuNet and YOLOv5 (person class only) on the same frame, side by side.
 
 The face pass runs on its own thread while YOLOv5 runs on the caller's: OpenCV's network and
-torch both release the GIL, and the two share the detection threads (core/cpu_budget.py: YuNet
-one, YOLOv5 the rest, at least one), so on a 2-core machine the faces take the other core.
+torch both release the GIL, and YOLOv5 gets one torch thread less than alone (core/cpu_budget.py;
+at least one), so on a 2-core machine the faces take the other core.
 Measured with benchmarks/live_modes.py (`video` on a 640x480 clip, YOLOv5n at 640, medians of
 5 interleaved rounds, three runs at load 1.5-3): faces + people took 1.00-1.04 times the time of
 objects alone; the two detectors alone, without the video's decoding and encoding, 1.09 times,

@@ -28,7 +28,16 @@ def faults_per_frame(weights, mode: str) -> float:
                                 check=True).stdout)
 
 
+def _huge_pages_always() -> bool:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[always]" in f.read()
+    except OSError:
+        return False
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.skipif(_huge_pages_always(), reason="with huge pages always on, fresh blocks fault 512 times less")
 def test_yolov5_frames_reuse_freed_memory_without_page_faults(random_weights):
     default, kept = faults_per_frame(random_weights, "default"), faults_per_frame(random_weights, "keep")
     assert default > 200  # measured ~760 at 320 in fp32 (4 KiB pages, each zeroed by the kernel)

@@ -99,3 +99,60 @@ def test_a_fused_network_that_disagrees_is_not_used(monkeypatch, random_weights)
 
     monkeypatch.setattr(detector_module.fused, "fuse_for_cpu", broken)
     assert YoloDetector(random_weights, img_size=320, precision="fp32").engine == "eager"
+
+
+@needs_onednn
+@pytest.mark.parametrize("c_in, c_out, kernel, stride, padding, size", [
+    (3, 16, 6, 2, 2, (64, 96)),    # YOLOv5's stem
+    (16, 32, 3, 2, 1, (48, 80)),   # its downsampling convolutions
+    (32, 32, 3, 1, 1, (24, 40)),   # the bottlenecks' 3x3
+    (64, 32, 1, 1, 0, (24, 40)),   # the 1x1 (addmm in fp32)
+    (128, 255, 1, 1, 0, (6, 10)),  # a head output, no SiLU
+])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_each_fused_layer_computes_conv_bias_and_silu(c_in, c_out, kernel, stride, padding, size, precision):
+    """Layer by layer, with trained-like magnitudes: the whole-network tests above can hide a
+    wrong layer behind random networks' near-constant scores."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(c_in, c_out, kernel, stride, padding)
+    nn.init.kaiming_normal_(conv.weight)
+    silu = c_out != 255
+    layer = fused.FusedConv(conv, silu=silu, dtype=fused.DTYPES[precision])
+    x = torch.rand(1, c_in, *size).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        expected = conv(x)
+        expected = nn.functional.silu(expected) if silu else expected
+        got = layer(x.to(fused.DTYPES[precision])).float()
+    assert got.shape == expected.shape
+    tolerance = 1e-4 if precision == "fp32" else 0.05 * float(expected.abs().max())
+    assert (got - expected).abs().max() <= tolerance
+
+
+@needs_onednn
+def test_a_big_model_keeps_fewer_packed_shapes(monkeypatch):
+    network = random_network(architecture_of(80), [8, 16, 32]).fuse()
+
+    def shapes_kept():
+        return {m.max_shapes for m in fused.fuse_for_cpu(network, "fp32").modules()
+                if isinstance(m, fused.FusedConv) and not m.one_by_one_gemm}  # the layers that pack
+
+    assert shapes_kept() == {fused.MAX_PACKED_SHAPES}  # yolov5n-sized: all 8
+    monkeypatch.setattr(fused, "PACKED_BYTES", 1)  # as if the weights were huge
+    assert shapes_kept() == {1}
+
+
+def test_a_flipped_or_strided_photo_is_detected_like_its_copy(random_weights):
+    detector = YoloDetector(random_weights, img_size=320, precision="fp32", conf=0.01)
+    image = np.random.default_rng(4).integers(0, 256, (320, 320, 3), dtype=np.uint8)
+    flipped = image[:, ::-1]  # a view with a negative stride, at the input size: no letterbox copy
+    assert detector.detect(flipped) == detector.detect(flipped.copy())
+
+
+def test_any_failure_of_the_private_kernels_falls_back_to_eager(monkeypatch, random_weights):
+    def refuses(network, precision):
+        raise TypeError("_convolution_pointwise() takes another signature in this torch")
+
+    monkeypatch.setattr(detector_module.fused, "fuse_for_cpu", refuses)
+    detector = YoloDetector(random_weights, img_size=320, precision="fp32")
+    assert detector.engine == "eager"
+    assert isinstance(detector.detect(np.zeros((200, 300, 3), np.uint8)), list)

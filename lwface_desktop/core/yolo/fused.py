@@ -28,7 +28,9 @@ from lwface_desktop.core.yolo.model import Conv, Detect, YoloV5
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 # Input shapes whose packed weights are kept per layer: the camera sends one shape, photos
 # one per aspect ratio; beyond this the cache starts again (a repack costs ~1 ms a layer).
+# Fewer for a big model: all the packed copies of a network stay within PACKED_BYTES.
 MAX_PACKED_SHAPES = 8
+PACKED_BYTES = 256 << 20
 
 
 def available() -> bool:
@@ -52,13 +54,14 @@ class FusedConv(nn.Module):
         if self.one_by_one_gemm:  # (c_in, c_out): NHWC rows times this are the NHWC output
             self.weight = self.weight.view(self.weight.shape[0], -1).t()
         self._packed: dict[tuple[int, ...], torch.Tensor] = {}
+        self.max_shapes = MAX_PACKED_SHAPES  # fuse_for_cpu lowers it for a big model
 
     def _packed_weight(self, shape: tuple[int, ...]) -> torch.Tensor:
         """The weight in the blocked layout oneDNN picks for this input shape, made once per
         shape (packed without the shape, a third of the layers were reordered on every call)."""
         packed = self._packed.get(shape)
         if packed is None:
-            if len(self._packed) >= MAX_PACKED_SHAPES:
+            if len(self._packed) >= self.max_shapes:
                 self._packed.clear()
             packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
                 self.weight.to_mkldnn(), self.padding, self.stride, self.dilation, self.groups,
@@ -107,7 +110,7 @@ class FusedDetect(nn.Module):
 def network_input(image: np.ndarray, precision: str) -> torch.Tensor:
     """HxWx3 uint8 RGB -> (1, 3, H, W) in [0, 1], channels-last in the precision's dtype:
     the HWC array viewed as NCHW is channels-last already, so it is never transposed."""
-    batch = torch.from_numpy(image).permute(2, 0, 1).unsqueeze(0).float().div_(255)
+    batch = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0).float().div_(255)
     return batch.to(DTYPES[precision])
 
 
@@ -124,4 +127,8 @@ def fuse_for_cpu(network: YoloV5, precision: str) -> YoloV5:
             elif isinstance(child, Detect):
                 setattr(module, name, FusedDetect(child, dtype))
     # Everything else (Upsample, MaxPool, Concat, the additions) runs in the dtype as it is.
+    layers = [m for m in fused.modules() if isinstance(m, FusedConv) and not m.one_by_one_gemm]
+    packed_bytes = sum(m.weight.numel() * m.weight.element_size() for m in layers)
+    for layer in layers:
+        layer.max_shapes = max(1, min(MAX_PACKED_SHAPES, PACKED_BYTES // max(1, packed_bytes)))
     return fused
