@@ -256,15 +256,13 @@ def _yolov5(args: argparse.Namespace, parser: argparse.ArgumentParser):
 
 
 def _self_test(weights: str | None) -> int:
-    from lwface_desktop.core.selftest import run_checks
+    from lwface_desktop.core.selftest import run_checks, summary
 
     results = run_checks(weights)
     for passed, sentence in results:
         print(f"{'ok  ' if passed else 'FAIL'} {sentence}")
-    failed = sum(not passed for passed, _ in results)
-    print("All checks passed: lwface-desktop is ready." if not failed else
-          f"{failed} check{'s' if failed > 1 else ''} failed: see above.")
-    return 1 if failed else 0
+    print(summary(results))
+    return 0 if all(passed for passed, _ in results) else 1
 
 
 def _weights(args: argparse.Namespace) -> int:

@@ -20,6 +20,14 @@ def run_checks(model: str | Path | None = None) -> list[tuple[bool, str]]:
     return [_check_model(model), _check_cascade(), _check_yunet(), _check_settings()]
 
 
+def summary(results: list[tuple[bool, str]], details: str = "above") -> str:
+    """One sentence: all passed, or how many failed (the details being above or below it)."""
+    failed = sum(not passed for passed, _ in results)
+    if not failed:
+        return "All checks passed: lwface-desktop is ready."
+    return f"{failed} check{'s' if failed > 1 else ''} failed: see {details}."
+
+
 def _check_model(model: str | Path | None) -> tuple[bool, str]:
     from lwface_desktop.core import weights
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
             changed.connect(self._offer_hiding)
         self._offer_hiding()
         help_menu = self.menuBar().addMenu("&Help")
+        self.self_test_action = self._action(help_menu, "Run the &self-test", None, self.run_self_test)
         self._action(help_menu, "&About lwface-desktop", None, self._about)
 
     def _offer_hiding(self) -> None:
@@ -185,6 +187,30 @@ class MainWindow(QMainWindow):
         if not workers.await_workers(CLOSE_WAIT_MS):
             log.warning("closing with workers still running: %s", workers.live_workers())
         super().closeEvent(event)
+
+    def run_self_test(self) -> None:
+        """The --self-test checks on a pool thread (the model check runs YOLOv5 once), then
+        their answer in a dialog; the menu entry waits meanwhile."""
+        from lwface_desktop.core.selftest import run_checks
+
+        self.self_test_action.setEnabled(False)
+        self.statusBar().showMessage("Running the self-test…")
+        workers.start_job(lambda: run_checks(self.detectors.weights), name="self-test",
+                          succeeded=self._show_self_test, errored=lambda job, message: self._show_self_test(
+                              job, [(False, message)]),
+                          done=lambda job: self.self_test_action.setEnabled(True))
+
+    def _show_self_test(self, job: workers.Job, results: list[tuple[bool, str]]) -> None:
+        from lwface_desktop.core.selftest import summary
+
+        passed = all(ok for ok, _ in results)
+        self.statusBar().showMessage(summary(results, "the self-test's window"))
+        lines = "".join(f"<p>{'✓' if ok else '✗'} {html.escape(sentence)}</p>" for ok, sentence in results)
+        box = QMessageBox(QMessageBox.Icon.Information if passed else QMessageBox.Icon.Warning,
+                          "Self-test", f"<p><b>{html.escape(summary(results, 'below'))}</b></p>{lines}",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("self-test")
+        box.open()  # not exec(): the window goes on meanwhile
 
     def _about(self) -> None:
         QMessageBox.about(self, "About lwface-desktop",
