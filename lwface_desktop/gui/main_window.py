@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit, QMainWi
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
+from lwface_desktop.core.resources import resource_path
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
@@ -213,11 +214,20 @@ class MainWindow(QMainWindow):
         box.open()  # not exec(): the window goes on meanwhile
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About lwface-desktop",
-                          f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos and live video, "
-                          "offline, with OpenCV's YuNet (MIT) or scikit-image's classic cascade, and "
-                          "hides them on request; finds people and 79 other kinds of objects with "
-                          "YOLOv5 (Ultralytics' weights, AGPL-3.0).</p>")
+        QMessageBox.about(self, "About lwface-desktop", about_text())
+
+
+def about_text() -> str:
+    """Help › About: the version, what it does, and the licences of what it bundles."""
+    yunet_licence = resource_path("models", "LICENSE-yunet.txt")
+    return (f"<b>lwface-desktop {__version__}</b><p>Finds faces in photos and live video, offline, "
+            "and hides them on request; finds people and 79 other kinds of objects.</p>"
+            "<p><b>Bundled models and their licences</b></p>"
+            "<p>YOLOv5n weights (Ultralytics): AGPL-3.0<br>"
+            f"YuNet face detector (OpenCV Zoo): MIT — {html.escape(str(yunet_licence))}<br>"
+            "scikit-image's face cascade (classic method): BSD-3-Clause</p>"
+            "<p>The app's own licence is not declared yet. Qt (PySide6), PyTorch, OpenCV, NumPy and "
+            "scikit-image keep their own licences.</p>")
 
 
 class SaveDialog(QFileDialog):

@@ -38,3 +38,15 @@ def test_the_self_test_says_in_words_what_is_wrong(qtbot, make_window, tmp_path)
     assert window.statusBar().currentMessage() == "1 check failed: see the self-test's window."
     assert "gone.pt" in dialog.text() and "Traceback" not in dialog.text()
     dialog.close()
+
+
+def test_about_names_the_version_and_every_bundled_models_licence():
+    from lwface_desktop import __version__
+    from lwface_desktop.gui.main_window import about_text
+
+    text = about_text()
+    assert f"lwface-desktop {__version__}" in text
+    assert "YOLOv5n weights (Ultralytics): AGPL-3.0" in text
+    assert "YuNet face detector (OpenCV Zoo): MIT" in text
+    licence = text.split("MIT — ")[1].split("<br>")[0]
+    assert "MIT License" in open(licence).read()  # the path shown is the licence itself
