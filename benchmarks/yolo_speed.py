@@ -25,7 +25,7 @@ import torch
 from lwface_desktop.core.allocator import keep_freed_memory
 from lwface_desktop.core.images import read_jpeg
 from lwface_desktop.core.yolo.checkpoint import load_checkpoint
-from lwface_desktop.core.yolo.detector import YoloDetector
+from lwface_desktop.core.yolo.detector import YoloDetector, run_eager
 from lwface_desktop.core.yolo.model import YoloV5
 from lwface_desktop.core.yolo.processing import letterbox, postprocess, to_tensor
 
@@ -86,11 +86,8 @@ def variants(weights: str, size: int, image: np.ndarray, alternatives: bool) -> 
     found = {"official way: eager, NCHW, fp32": end_to_end(baseline, nchw, size)}
     last = eager_network(weights).to(memory_format=torch.channels_last)
     found["before: eager channels-last fp32"] = end_to_end(last, channels_last, size)
-
-    def autocast_bf16(batch):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return last(batch)
-    found["before: eager channels-last bf16"] = end_to_end(autocast_bf16, channels_last, size)
+    found["before: eager channels-last bf16"] = end_to_end(lambda batch: run_eager(last, batch, "bf16"),
+                                                           channels_last, size)
     for precision in ("fp32", "bf16"):
         detector = YoloDetector(weights, img_size=size, conf=0.25, precision=precision, threads=1)
         found[f"lwface now: fused {precision}"] = detector.detect

@@ -17,7 +17,7 @@ from lwface_desktop.core.yolo import fused
 from lwface_desktop.core.yolo.architecture import ArchitectureError
 from lwface_desktop.core.yolo.checkpoint import Checkpoint, ModelError, error_text, load_checkpoint
 from lwface_desktop.core.yolo.model import YoloV5
-from lwface_desktop.core.yolo.processing import PAD_GREY, letterbox, postprocess, to_tensor
+from lwface_desktop.core.yolo.processing import PAD_GREY, letterbox, postprocess
 
 PRECISIONS = ("auto", "fp32", "bf16")
 # Photos run in fp32: there it gives the official detections on all 12 reference JPEGs
@@ -101,8 +101,7 @@ def build_fused(network: YoloV5, precision: str) -> YoloV5 | None:
     try:
         candidate = fused.fuse_for_cpu(network, precision)
         with torch.inference_mode():
-            with _autocast(precision):
-                expected = network(to_tensor(image).contiguous(memory_format=torch.channels_last)).float()
+            expected = run_eager(network, fused.network_input(image, "fp32"), precision)
             got = candidate(fused.network_input(image, precision))
     except Exception:  # noqa: BLE001 - private oneDNN ops that another torch lacks, refuses or calls otherwise
         return None
@@ -112,10 +111,11 @@ def build_fused(network: YoloV5, precision: str) -> YoloV5 | None:
     return candidate if scores_agree else None
 
 
-def _autocast(precision: str):
-    if precision == "bf16":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def run_eager(network: YoloV5, batch: torch.Tensor, precision: str) -> torch.Tensor:
+    """The eager network on a float32 channels-last batch, under bf16 autocast for "bf16"; float32 out."""
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+    with autocast:
+        return network(batch).float()
 
 
 class YoloDetector(Detector):
@@ -183,16 +183,10 @@ class YoloDetector(Detector):
             image = np.repeat(image[..., None], 3, axis=2)
         padded, fit = letterbox(image, self.img_size, self.stride)
         with self._lock, torch.inference_mode():
-            runner = self._runner()
-            if runner is not None:
-                batch = fused.network_input(padded, self.precision)
-                prepared = time.perf_counter()
-                raw = runner(batch)[0]
-            else:
-                batch = to_tensor(padded).contiguous(memory_format=torch.channels_last)
-                prepared = time.perf_counter()
-                with _autocast(self.precision):
-                    raw = self.network(batch)[0].float()
+            runner = self._runner()  # None: the eager network, which takes float32
+            batch = fused.network_input(padded, self.precision if runner is not None else "fp32")
+            prepared = time.perf_counter()
+            raw = (runner(batch) if runner is not None else run_eager(self.network, batch, self.precision))[0]
         inferred = time.perf_counter()
         found = postprocess(raw, fit, (image.shape[1], image.shape[0]), self.conf, self.iou,
                             self.max_detections, self.classes)
