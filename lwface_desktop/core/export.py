@@ -155,6 +155,7 @@ def _export_one(photo: Path, folder: Path, detector: Detector, hide: str, landma
     if detections is None:
         analysis = analyse_photo(photo, detector, view_max_side=None, hide=hide, landmarks=landmarks)
         width, height, detections, image = analysis.width, analysis.height, analysis.detections, analysis.annotated
+        assert image is not None  # drawn: draw=True
     else:
         decoded = open_photo(photo)
         width, height = decoded.width, decoded.height
