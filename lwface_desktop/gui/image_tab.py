@@ -22,6 +22,7 @@ from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.photo_batch import PhotoBatch
 from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_annotated
 from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
@@ -173,6 +174,7 @@ class ImageTab(QWidget):
         self.message = Banner()
 
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
+        self.batch = PhotoBatch(self)  # many photos: the strip under the view, their queue, the export
 
         controls = QHBoxLayout()
         for widget in (open_button, self.save_button, plain_label("Find:"), self.detector_choice, self.conf,
@@ -185,6 +187,7 @@ class ImageTab(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.batch.strip)
 
     def restore_settings(self) -> None:
         self.set_kind(settings.load(settings.IMAGE_DETECTOR))
@@ -287,6 +290,7 @@ class ImageTab(QWidget):
     def shutdown(self) -> None:
         """Before the window closes: a request still waiting is not started (the running job ends)."""
         self._pending = None
+        self.batch.shutdown()
 
     def save_to(self, path: str | Path) -> workers.Job | None:
         """Write the annotated photo to path in a job; never onto the photo it came from (nor a
