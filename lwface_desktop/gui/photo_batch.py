@@ -127,7 +127,10 @@ class PhotoBatch(QObject):
     # Export
     def export_to(self, folder: str | Path) -> workers.Job | None:
         """Every photo of the list, annotated as the tab shows them, into folder (in a job)."""
-        if self._export is not None or not self.found.photos:
+        if self._export is not None:
+            self.tab.status.emit("An export is running already: wait for it, or cancel it")
+            return None
+        if not self.found.photos:
             return None
         from lwface_desktop.core.export import export_photos
 
@@ -164,9 +167,9 @@ class PhotoBatch(QObject):
             self._dialog.setValue(done)
             self._dialog.setLabelText(f"Exported {done} of {total}: {name}")
 
-    def _on_exported(self, _job: workers.Job, summary: ExportSummary) -> None:
+    def _on_exported(self, job: workers.Job, summary: ExportSummary) -> None:
+        job.tag = summary  # `exported` says it once the export is over (_on_export_done)
         self.tab.status.emit(summary.text())
-        self.exported.emit(summary)
         tables = f"<p>Detections: {html.escape(summary.csv.name)} and {html.escape(summary.jsonl.name)}</p>" \
             if summary.csv is not None and summary.jsonl is not None else ""
         failures = "".join(f"<li>{html.escape(path.name)}: {html.escape(why)}</li>"
@@ -183,9 +186,11 @@ class PhotoBatch(QObject):
     def _on_export_failed(self, _job: workers.Job, message: str) -> None:
         self.tab.show_error(message)
 
-    def _on_export_done(self, _job: workers.Job) -> None:
+    def _on_export_done(self, job: workers.Job) -> None:
         self._export = None
         if self._dialog is not None:
             self._dialog.close()
             self._dialog.deleteLater()
             self._dialog = None
+        if job.tag is not None:
+            self.exported.emit(job.tag)
