@@ -136,7 +136,8 @@ class ImageTab(QWidget):
         self._scores = {"yunet": settings.FACE_SCORE_DEFAULT, "yolov5": settings.SCORE_DEFAULT}
 
         open_button = QPushButton("Open photo…")
-        open_button.setToolTip("Open a JPEG photo (Ctrl+O). You can also drop one on the window.")
+        open_button.setToolTip("Open a JPEG photo, or several (Ctrl+O); a folder with Ctrl+Shift+O. "
+                               "You can also drop photos or a folder on the window.")
         open_button.clicked.connect(self.open_requested)
         self.save_button = QPushButton("Save as…")
         self.save_button.setToolTip("Save the photo as shown (boxes, hidden faces) as a new file (Ctrl+S)")

@@ -122,7 +122,9 @@ class PhotoBatch(QObject):
             self.strip.show_cancelled(done)
             self.tab.status.emit(f"Counting cancelled: {done} of {len(self.queue.photos)} photos counted")
         else:
-            self.tab.status.emit(f"Counted {len(self.queue.photos)} photos")
+            unreadable = len(self.queue.photos) - done
+            self.tab.status.emit(f"Counted {len(self.queue.photos)} photos"
+                                 + (f" ({unreadable} could not be read)" if unreadable else ""))
 
     # Export
     def export_to(self, folder: str | Path) -> workers.Job | None:
@@ -172,7 +174,7 @@ class PhotoBatch(QObject):
         self.tab.status.emit(summary.text())
         tables = f"<p>Detections: {html.escape(summary.csv.name)} and {html.escape(summary.jsonl.name)}</p>" \
             if summary.csv is not None and summary.jsonl is not None else ""
-        failures = "".join(f"<li>{html.escape(path.name)}: {html.escape(why)}</li>"
+        failures = "".join(f"<li>{html.escape(why if path.name in why else f'{path.name}: {why}')}</li>"
                            for path, why in summary.failed[:FAILURES_SHOWN])
         more = f"<p>…and {len(summary.failed) - FAILURES_SHOWN} more.</p>" if len(summary.failed) > FAILURES_SHOWN \
             else ""

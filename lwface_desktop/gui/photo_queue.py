@@ -12,7 +12,7 @@ finish and its answer dropped. Each PhotoCount says which detector and score fou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -123,8 +123,8 @@ class PhotoQueue(QObject):
     def _on_counted(self, job: workers.Job, count: PhotoCount) -> None:
         round_, index = job.tag
         if round_ == self._round:
-            self.results[count.path] = count
             self.counted.emit(index, count)
+            self.results[count.path] = replace(count, thumbnail=QImage())  # the strip keeps its own copy
 
     def _on_failed(self, job: workers.Job, message: str) -> None:
         round_, index = job.tag

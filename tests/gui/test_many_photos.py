@@ -54,9 +54,10 @@ def test_a_dropped_folder_of_mixed_files_fills_the_strip_with_counts(qtbot, wind
     qtbot.waitUntil(lambda: window.image_tab.result is not None, timeout=SETTLE_MS)
     assert window.image_tab.result.path == holiday / "day 2" / "cat.jpg"
     assert settings.load(settings.LAST_FOLDER) == str(holiday)
-    # The counts are the queue's detections, whose thumbnail is small.
-    count = batch.queue.results[holiday / "IMG_10.jpg"]
-    assert len(count.detections) == 1 and max(count.thumbnail.width(), count.thumbnail.height()) == 96
+    # The counts are the queue's detections; the strip shows a small thumbnail of each.
+    assert len(batch.queue.results[holiday / "IMG_10.jpg"].detections) == 1
+    icon = strip.list.item(3).icon().availableSizes()[0]
+    assert max(icon.width(), icon.height()) == 96
     assert window.export_action.isEnabled()
 
 
@@ -170,3 +171,12 @@ def test_export_can_be_cancelled_from_its_progress_dialog(qtbot, window, holiday
     summary = exported.args[0]
     assert summary.cancelled and len(summary.written) == 1
     assert summary.text().endswith("(cancelled)")
+
+
+def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, window, holiday):
+    batch = open_folder(qtbot, window, holiday)
+    with qtbot.waitSignal(batch.queue.finished, timeout=SETTLE_MS):
+        window.image_tab.set_kind("cascade")
+    assert texts(batch.strip)[3] == "IMG_10.jpg\n1 face"
+    assert "Faces (cascade, classic)" in batch.strip.list.item(3).toolTip()
+    assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
