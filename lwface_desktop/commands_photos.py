@@ -89,8 +89,8 @@ def _photos_in(arguments: list[str], as_json: bool) -> tuple[list[str], bool, bo
             report_skipped(as_json, str(skipped.path), skipped.reason)
         if found.skipped_count > len(found.skipped):
             report_skipped(as_json, argument, f"{found.skipped_count - len(found.skipped)} more files skipped")
-        if found.more_than:
-            report_skipped(as_json, argument, f"only its first {found.more_than} photos are taken")
+        if found.cut_short():
+            report_skipped(as_json, argument, f"the rest: {found.cut_short()}")
         if not found.photos:
             failed = True
             report_error(as_json, argument, f"{Path(argument).name or argument} holds no JPEG photos.")

@@ -8,8 +8,8 @@ dropped twice) is walked once, and a file reached twice by name or symbolic link
 once (hard links are separate names and each is listed). Nothing is opened
 here but folders: whether a .jpg really is a JPEG is for the decoder (images.open_photo) to
 say when the photo's turn comes. Bounded: at most `limit` photos and SKIPPED_LISTED skipped
-entries are listed (the rest only counted), so a drop of a whole disk ends in bounded
-memory. Walking a big tree on a slow disk takes time: the GUI calls it in a job.
+entries are listed (the rest only counted), MAX_ENTRIES names looked at and MAX_DEPTH folders
+deep, so a drop of a whole disk ends in bounded time and memory. Walking a big tree on a slow disk takes time: the GUI calls it in a job.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from lwface_desktop.core.images import JPEG_SUFFIXES
 
 MAX_PHOTOS = 10_000     # a list longer than this is not one sitting's work; the rest is said, not listed
 SKIPPED_LISTED = 1_000  # skipped entries kept with their reason; more are only counted
+MAX_DEPTH = 64          # folders deeper than this are skipped (a folder inside itself a thousand times)
+MAX_ENTRIES = 200_000   # names looked at in all: a drop of a whole disk ends in seconds, not hours
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -48,15 +50,24 @@ class PhotoList:
     skipped: list[Skipped] = field(default_factory=list)  # the first SKIPPED_LISTED of them
     skipped_count: int = 0   # all of them, listed or not
     more_than: int = 0       # the limit, when more photos were found than it allows; else 0
+    looked_at: int = 0       # names looked at, up to MAX_ENTRIES
 
     def summary(self) -> str:
         """'200 photos', '12 photos, 3 files skipped', with the limit said when it was hit."""
         text = f"{len(self.photos)} photo{'' if len(self.photos) == 1 else 's'}"
-        if self.more_than:
-            text += f" (only the first {self.more_than}; there are more)"
+        if self.cut_short():
+            text += f" ({self.cut_short()})"
         if self.skipped_count:
             text += f", {self.skipped_count} skipped"
         return text
+
+    def cut_short(self) -> str:
+        """Why the list stops before the end of what was given ("" if it does not)."""
+        if self.more_than:
+            return f"only the first {self.more_than}; there are more"
+        if self.looked_at >= MAX_ENTRIES:
+            return f"only the first {MAX_ENTRIES} files were looked at"
+        return ""
 
     def _skip(self, path: Path, reason: str) -> None:
         self.skipped_count += 1
@@ -83,7 +94,8 @@ def collect_photos(paths: Iterable[str | Path], limit: int = MAX_PHOTOS) -> Phot
     return found
 
 
-def _visit(path: Path, found: PhotoList, seen: set, limit: int, given: bool = False) -> None:
+def _visit(path: Path, found: PhotoList, seen: set, limit: int, given: bool = False, depth: int = 0) -> None:
+    found.looked_at += 1
     try:
         info = os.stat(path)
     except (OSError, ValueError) as e:
@@ -93,9 +105,11 @@ def _visit(path: Path, found: PhotoList, seen: set, limit: int, given: bool = Fa
         found._skip(path, "hidden")
         return
     if stat.S_ISDIR(info.st_mode):
-        if (info.st_dev, info.st_ino) not in seen:  # else reached before: a link back up, dropped twice
+        if depth > MAX_DEPTH:
+            found._skip(path, f"a folder more than {MAX_DEPTH} folders deep")
+        elif (info.st_dev, info.st_ino) not in seen:  # else reached before: a link back up, dropped twice
             seen.add((info.st_dev, info.st_ino))
-            _walk(path, found, seen, limit)
+            _walk(path, found, seen, limit, depth)
         return
     kind = file_kind(info.st_mode)
     if kind is not None:
@@ -109,7 +123,7 @@ def _visit(path: Path, found: PhotoList, seen: set, limit: int, given: bool = Fa
         found.photos.append(path)
 
 
-def _walk(folder: Path, found: PhotoList, seen: set, limit: int) -> None:
+def _walk(folder: Path, found: PhotoList, seen: set, limit: int, depth: int) -> None:
     try:
         with os.scandir(folder) as entries:
             names = sorted((entry.name for entry in entries), key=natural_key)
@@ -120,7 +134,9 @@ def _walk(folder: Path, found: PhotoList, seen: set, limit: int) -> None:
         if len(found.photos) >= limit:
             found.more_than = limit
             return
-        _visit(folder / name, found, seen, limit)
+        if found.looked_at >= MAX_ENTRIES:
+            return
+        _visit(folder / name, found, seen, limit, depth=depth + 1)
 
 
 def _missing_reason(path: Path, e: OSError | ValueError) -> str:

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from lwface_desktop.core.photo_folder import collect_photos, natural_key
+from lwface_desktop.core import photo_folder
+from lwface_desktop.core.photo_folder import MAX_DEPTH, collect_photos, natural_key
 
 
 @pytest.fixture
@@ -92,3 +93,25 @@ def test_the_count_is_bounded_and_says_so(tmp_path, photos):
 
 def test_natural_key():
     assert sorted(["b10", "B2", "a1", "b1"], key=natural_key) == ["a1", "b1", "B2", "b10"]
+
+
+def test_folders_too_deep_are_skipped_not_a_crash(tmp_path, photos):
+    deep = tmp_path
+    for _ in range(MAX_DEPTH + 5):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    shutil.copy(photos["coffee"], deep / "buried.jpg")
+    shutil.copy(photos["coffee"], tmp_path / "top.jpg")
+    found = collect_photos([tmp_path])
+    assert [p.name for p in found.photos] == ["top.jpg"]
+    [skipped] = found.skipped
+    assert skipped.reason == f"a folder more than {MAX_DEPTH} folders deep"
+
+
+def test_the_names_looked_at_are_bounded(tmp_path, photos, monkeypatch):
+    monkeypatch.setattr(photo_folder, "MAX_ENTRIES", 10)
+    for i in range(30):
+        (tmp_path / f"note{i}.txt").write_text("x")
+    found = collect_photos([tmp_path])
+    assert found.looked_at == 10 and found.skipped_count == 9  # the folder itself, then nine names
+    assert found.summary() == "0 photos (only the first 10 files were looked at), 9 skipped"
