@@ -5,11 +5,12 @@ photos to work through, in a natural order (photo2 before photo10), and the rest
 a reason in words ("not a JPEG", "unreadable folder: permission denied"). Folders are walked
 recursively; a folder reached twice (a symbolic link back up the tree, the same folder
 dropped twice) is walked once, and a file reached twice by name or symbolic link is listed
-once (hard links are separate names and each is listed). Nothing is opened
-here but folders: whether a .jpg really is a JPEG is for the decoder (images.open_photo) to
-say when the photo's turn comes. Bounded: at most `limit` photos and SKIPPED_LISTED skipped
-entries are listed (the rest only counted), MAX_ENTRIES names looked at and MAX_DEPTH folders
-deep, so a drop of a whole disk ends in bounded time and memory. Walking a big tree on a slow disk takes time: the GUI calls it in a job.
+once (hard links are separate names and each is listed). Nothing is opened here but
+folders: whether a .jpg really is a JPEG is for the decoder (images.open_photo) to say when
+the photo's turn comes. Bounded: at most `limit` photos and SKIPPED_LISTED skipped entries
+are listed (the rest only counted), MAX_ENTRIES names looked at and MAX_DEPTH folders deep,
+so a drop of a whole disk ends in bounded time and memory. Walking a big tree on a slow
+disk still takes a while: the GUI calls this in a job.
 """
 
 from __future__ import annotations
