@@ -180,3 +180,13 @@ def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, 
     assert texts(batch.strip)[3] == "IMG_10.jpg\n1 face"
     assert "Faces (cascade, classic)" in batch.strip.list.item(3).toolTip()
     assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
+
+
+def test_the_gui_thread_never_waits_for_the_list_the_queue_or_the_export(qtbot, window, holiday, tmp_path,
+                                                                         gui_waits):
+    batch = window.image_tab.batch
+    with gui_waits:
+        open_folder(qtbot, window, holiday)
+        with qtbot.waitSignal(batch.exported, timeout=SETTLE_MS):
+            batch.export_to(tmp_path / "out")
+    assert gui_waits.calls == []
