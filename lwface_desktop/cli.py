@@ -40,9 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the annotated image (a file for one input, a folder for several; "
                              "in a folder, names already taken are never reused)")
     _anonymize_option(detect, "the images written by --output; the text or JSON still gives every face's box")
+    detect.add_argument("--csv", metavar="DETS.csv",
+                        help="every detection of every image, one row each: photo, label, score, x1, y1, x2, y2, "
+                             "width, height")
+    detect.add_argument("--jsonl", metavar="DETS.jsonl", help="the same rows as JSON lines")
     detect.add_argument("--overwrite", action="store_true",
-                        help="replace an existing --output file (never an input)")
-    detect.add_argument("images", nargs="+", metavar="IMAGE")
+                        help="replace existing --output, --csv and --jsonl files (never an input)")
+    detect.add_argument("images", nargs="+", metavar="IMAGE",
+                        help="JPEG photos, or folders: their JPEGs are found in them and their subfolders")
 
     bench = commands.add_parser("bench", help="time decoding and detection; prints one JSON line")
     _detector_options(bench)

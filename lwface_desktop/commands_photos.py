@@ -9,24 +9,25 @@ import statistics
 import time
 from pathlib import Path
 
-from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error
+from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error, report_skipped
 
 
 class _Outputs:
     """Where each input's annotated image goes: one file for one input, else a folder in which
     each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
 
-    def __init__(self, inputs: list[str], output: str | None, suffix: str, overwrite: bool):
+    def __init__(self, inputs: list[str], output: str | None, suffix: str, overwrite: bool, folders: bool = False):
         self.inputs, self.suffix, self.overwrite = inputs, suffix, overwrite
         self.file: Path | None = None
         self.folder: Path | None = None
         if output is None:
             return
         out = Path(output)
-        if len(inputs) == 1 and not out.is_dir() and not output.endswith(("/", os.sep)):
+        if len(inputs) == 1 and not folders and not out.is_dir() and not output.endswith(("/", os.sep)):
             self.file = out
         elif out.exists() and not out.is_dir():
-            raise SystemExit(f"lwface-desktop: --output {output} must be a folder when there are several images")
+            raise SystemExit(f"lwface-desktop: --output {output} must be a folder when there are several images "
+                             "or a folder of them")
         else:
             self.folder = out
 
@@ -64,14 +65,62 @@ class _Outputs:
 
 
 def detect(args: argparse.Namespace, detector) -> int:
+    images, folders, failed = _photos_in(args.images, args.json)
+    outputs = _Outputs(images, args.output, f"{detector.label}s", args.overwrite, folders)
+    with _tables(args, images) as tables:
+        return int(_detect_each(args, detector, images, outputs, tables) or failed)
+
+
+def _photos_in(arguments: list[str], as_json: bool) -> tuple[list[str], bool, bool]:
+    """The images to run on: each file as given, each folder's JPEGs (photo_folder.collect_photos,
+    recursively); what a folder holds besides is said as skipped. (images, any folder, any
+    folder without photos)."""
+    from lwface_desktop.core.photo_folder import collect_photos
+
+    images, folders, failed = [], False, False
+    for argument in arguments:
+        if not os.path.isdir(argument):
+            images.append(argument)
+            continue
+        folders = True
+        found = collect_photos([argument])
+        images.extend(str(path) for path in found.photos)
+        for skipped in found.skipped:
+            report_skipped(as_json, str(skipped.path), skipped.reason)
+        if found.skipped_count > len(found.skipped):
+            report_skipped(as_json, argument, f"{found.skipped_count - len(found.skipped)} more files skipped")
+        if found.cut_short():
+            report_skipped(as_json, argument, f"the rest: {found.cut_short()}")
+        if not found.photos:
+            failed = True
+            report_error(as_json, argument, f"{Path(argument).name or argument} holds no JPEG photos.")
+    return images, folders, failed
+
+
+def _tables(args: argparse.Namespace, images: list[str]):
+    """--csv and --jsonl: every detection of every image (core.export.DetectionTables); OutputError
+    before any work if one is an input or --output, they are one file, or one exists (without
+    --overwrite)."""
+    from lwface_desktop.core.export import DetectionTables
+    from lwface_desktop.core.outputs import check_outputs, refuse_existing
+
+    paths = [Path(p) if p else None for p in (args.csv, args.jsonl)]
+    check_outputs(paths, [*images, *([args.output] if args.output else [])])
+    if not args.overwrite:
+        for path in paths:
+            if path is not None:
+                refuse_existing(path, OVERWRITE_HINT)
+    return DetectionTables(*paths, overwrite=args.overwrite)
+
+
+def _detect_each(args: argparse.Namespace, detector, images: list[str], outputs: _Outputs, tables) -> bool:
     from lwface_desktop.core.anonymise import HIDDEN_WORDS
     from lwface_desktop.core.detection import count_text
     from lwface_desktop.core.errors import UserError
     from lwface_desktop.core.pipeline import analyse_photo
 
-    outputs = _Outputs(args.images, args.output, f"{detector.label}s", args.overwrite)
     failed = False
-    for image_path in args.images:
+    for image_path in images:
         target = None
         try:
             outputs.check()
@@ -98,6 +147,7 @@ def detect(args: argparse.Namespace, detector) -> int:
             report_error(args.json, image_path, f"unexpected error: {e}")
             continue
         detections = result.detections
+        tables.add(Path(image_path), result.width, result.height, detections)
         if args.json:
             print(json.dumps({"image": image_path, "width": result.width, "height": result.height,
                               "detector": args.detector,
@@ -108,7 +158,7 @@ def detect(args: argparse.Namespace, detector) -> int:
             hidden = f" with faces {HIDDEN_WORDS[args.anonymize]}" if args.anonymize in HIDDEN_WORDS else ""
             saved = f", saved {target}{hidden}" if target is not None else ""
             print(f"{image_path}: {found} in {timing['total']:.0f} ms{saved}", flush=True)
-    return 1 if failed else 0
+    return failed
 
 
 def bench(args: argparse.Namespace, detector) -> int:

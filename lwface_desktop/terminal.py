@@ -15,6 +15,14 @@ def report_error(as_json: bool, image_path: str, message: str) -> None:
         print(f"{image_path}: error: {message}", file=sys.stderr, flush=True)
 
 
+def report_skipped(as_json: bool, path: str, reason: str) -> None:
+    """A file a folder held that is not run on (not a JPEG, hidden, …): said, and no failure."""
+    if as_json:
+        print(json.dumps({"image": path, "skipped": reason}), flush=True)
+    else:
+        print(f"{path}: skipped: {reason}", file=sys.stderr, flush=True)
+
+
 def progress_bar(label: str):
     """show(done, total, unit): a one-line bar on stderr, redrawn in place."""
     def show(done: int, total: int, unit: str = "") -> None:

@@ -22,6 +22,7 @@ from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.photo_batch import PhotoBatch
 from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.saving import save_annotated
 from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
@@ -135,7 +136,8 @@ class ImageTab(QWidget):
         self._scores = {"yunet": settings.FACE_SCORE_DEFAULT, "yolov5": settings.SCORE_DEFAULT}
 
         open_button = QPushButton("Open photo…")
-        open_button.setToolTip("Open a JPEG photo (Ctrl+O). You can also drop one on the window.")
+        open_button.setToolTip("Open a JPEG photo, or several (Ctrl+O); a folder with Ctrl+Shift+O. "
+                               "You can also drop photos or a folder on the window.")
         open_button.clicked.connect(self.open_requested)
         self.save_button = QPushButton("Save as…")
         self.save_button.setToolTip("Save the photo as shown (boxes, hidden faces) as a new file (Ctrl+S)")
@@ -173,6 +175,7 @@ class ImageTab(QWidget):
         self.message = Banner()
 
         self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
+        self.batch = PhotoBatch(self)  # many photos: the strip under the view, their queue, the export
 
         controls = QHBoxLayout()
         for widget in (open_button, self.save_button, plain_label("Find:"), self.detector_choice, self.conf,
@@ -185,6 +188,7 @@ class ImageTab(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.batch.strip)
 
     def restore_settings(self) -> None:
         self.set_kind(settings.load(settings.IMAGE_DETECTOR))
@@ -287,6 +291,7 @@ class ImageTab(QWidget):
     def shutdown(self) -> None:
         """Before the window closes: a request still waiting is not started (the running job ends)."""
         self._pending = None
+        self.batch.shutdown()
 
     def save_to(self, path: str | Path) -> workers.Job | None:
         """Write the annotated photo to path in a job; never onto the photo it came from (nor a

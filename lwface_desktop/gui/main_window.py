@@ -60,6 +60,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.choose_photo)
+        self._action(file_menu, "Open &folder…", QKeySequence("Ctrl+Shift+O"), self.choose_folder)
+        self.export_action = self._action(file_menu, "&Export all…", QKeySequence("Ctrl+E"), self.choose_export_folder)
+        self.export_action.setEnabled(False)
+        self.image_tab.batch.list_changed.connect(self.export_action.setEnabled)
+        self.image_tab.batch.strip.export_requested.connect(self.choose_export_folder)
         self.save_action = self._action(file_menu, "&Save annotated image…", QKeySequence.StandardKey.Save,
                                         self.choose_save_path)
         self.save_action.setEnabled(False)
@@ -98,10 +103,32 @@ class MainWindow(QMainWindow):
         self._remember_folder(path)
         self.image_tab.open_path(path)
 
+    def open_paths(self, paths: list[str]) -> None:
+        """One photo opens as before; several, or a folder, become the strip's list (photo_batch)."""
+        if len(paths) == 1 and not Path(paths[0]).is_dir():
+            self.open_path(paths[0])
+            return
+        first = Path(paths[0])
+        self.tabs.setCurrentWidget(self.image_tab)
+        settings.store(settings.LAST_FOLDER, str(first if first.is_dir() else first.parent))
+        self.image_tab.batch.open_paths(paths)
+
     def choose_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", self._last_folder(), OPEN_FILTER)
-        if path:
-            self.open_path(path)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", self._last_folder(), OPEN_FILTER)
+        if paths:
+            self.open_paths(paths)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", self._last_folder())
+        if folder:
+            self.open_paths([folder])
+
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export all photos into…",
+                                                  settings.load(settings.EXPORT_FOLDER) or self._last_folder())
+        if folder:
+            settings.store(settings.EXPORT_FOLDER, folder)
+            self.image_tab.batch.export_to(folder)
 
     def choose_save_path(self) -> None:
         result = self.image_tab.result
@@ -164,9 +191,7 @@ class MainWindow(QMainWindow):
         if not files:
             return
         event.acceptProposedAction()
-        self.open_path(files[0])
-        if len(files) > 1:
-            self.statusBar().showMessage(f"{len(files)} files dropped: opening the first, {Path(files[0]).name}")
+        self.open_paths(files)
 
     def start_camera(self, source: int | str) -> None:
         """Open the Live camera tab on source and start it (`lwface-desktop --source`)."""

@@ -87,6 +87,7 @@ def _geometry(value: Any) -> QByteArray | None:
 
 WINDOW_GEOMETRY = Setting("window/geometry", None, _geometry)
 LAST_FOLDER = Setting("files/last_folder", "", _text)
+EXPORT_FOLDER = Setting("files/export_folder", "", _text)     # where File › Export all… last wrote
 MODEL_WEIGHTS = Setting("model/weights", "", _existing_file)   # a model loaded with File > Load model…
 IMAGE_DETECTOR = Setting("detect/kind", "yunet", _one_of(KINDS))
 IMAGE_SCORE = Setting("detect/conf", SCORE_DEFAULT, _score)              # objects (YOLOv5)
@@ -99,7 +100,7 @@ CAMERA_SIZE = Setting("camera/img_size", CAMERA_SIZES[0], _camera_size)
 CAMERA_PEOPLE_ONLY = Setting("camera/people_only", False, _flag)
 CAMERA_VIDEO = Setting("camera/video", "", _existing_file)     # the last video file played
 
-ALL = (WINDOW_GEOMETRY, LAST_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE, IMAGE_FACE_SCORE,
+ALL = (WINDOW_GEOMETRY, LAST_FOLDER, EXPORT_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE, IMAGE_FACE_SCORE,
        HIDE_FACES, SHOW_LANDMARKS, CAMERA_KIND, CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO)
 
 

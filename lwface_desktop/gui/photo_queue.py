@@ -1,0 +1,146 @@
+"""The background queue that counts what is in each photo of a list, one photo at a time.
+
+One job at a time (gui.workers), never several: a 12-megapixel photo takes some 150 MB to
+decode and detect in, a 120-megapixel one over 1 GB, so memory stays that of one photo
+however long the list. Each job decodes at the smallest size its detector needs, detects,
+and makes a small thumbnail (faces hidden if asked), so the strip shows thumbnails without a
+decode on the GUI thread. Results come back on the GUI
+thread as `counted`/`failed`; cancel() lets the photo in hand finish and starts no other.
+A new list (or start() again) supersedes the old one: a job still running for it is let
+finish and its answer dropped. Each PhotoCount says which detector and score found it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from lwface_desktop.core.anonymise import anonymise
+from lwface_desktop.core.detection import Detection
+from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.images import open_photo
+from lwface_desktop.gui import models, workers
+from lwface_desktop.gui.qimage import rgb_to_qimage
+
+THUMB_SIDE = 96  # the long side of the strip's thumbnails; made in the job
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the queue looks for: a detector kind (detectors.KINDS), its minimum score, and how
+    thumbnails hide faces (anonymise.MODES)."""
+
+    kind: str
+    score: float
+    hide: str = "off"
+
+
+@dataclass(frozen=True)
+class PhotoCount:
+    path: Path
+    finding: Finding               # what found them: counts are only for this detector and score
+    detections: list[Detection]    # full-resolution pixels
+    label: str                     # "face", "object"
+    width: int
+    height: int
+    thumbnail: QImage              # long side at most THUMB_SIDE, faces hidden as finding.hide
+
+
+def count_photo(path: Path, finding: Finding, detectors: Detectors) -> PhotoCount:
+    """Runs in a job: the detections of one photo, and its thumbnail with the faces hidden as
+    finding.hide says (no boxes: at this size their labels would cover the photo)."""
+    from lwface_desktop.gui.image_tab import configured
+
+    detector = configured(models.load(detectors, finding.kind), finding.kind, finding.score)
+    needed = detector.decode_side  # None: the full decode YOLOv5's detections need
+    photo = open_photo(path, min_side=None if needed is None else max(needed, THUMB_SIDE))
+    detections = detector.detect_photo(photo)
+    decoded_height, decoded_width = photo.pixels.shape[:2]
+    shrink = min(1.0, THUMB_SIDE / max(decoded_width, decoded_height))
+    small = cv2.resize(photo.pixels, (max(1, round(decoded_width * shrink)), max(1, round(decoded_height * shrink))),
+                       interpolation=cv2.INTER_AREA)
+    scale = small.shape[1] / photo.width  # full-resolution pixels -> thumbnail pixels
+    small = anonymise(small, [d.scaled(scale) for d in detections], finding.hide)
+    return PhotoCount(path, finding, detections, detector.label, photo.width, photo.height, rgb_to_qimage(small))
+
+
+class PhotoQueue(QObject):
+    counted = Signal(int, object)  # index in the list, PhotoCount
+    failed = Signal(int, str)      # index in the list, why (in words)
+    progress = Signal(int, int)    # photos done, photos in the list
+    finished = Signal(bool)        # the list is done (False) or was cancelled (True)
+
+    def __init__(self, detectors: Detectors, parent: QObject | None = None):
+        super().__init__(parent)
+        self.detectors = detectors
+        self.photos: list[Path] = []
+        self.finding: Finding | None = None
+        self.results: dict[Path, PhotoCount] = {}
+        self._next = 0                  # index of the next photo to start
+        self._done = 0
+        self._job: workers.Job | None = None
+        self._round = 0                 # numbers the lists: a job's answer for an older one is dropped
+        self._cancelled = False
+
+    def start(self, photos: list[Path], finding: Finding) -> None:
+        """Count photos with finding, from the first; what was queued before is dropped."""
+        self._round += 1
+        self.photos, self.finding, self.results = list(photos), finding, {}
+        self._next, self._done, self._cancelled = 0, 0, False
+        self.progress.emit(0, len(self.photos))
+        if self._job is None:
+            self._start_next()
+
+    def cancel(self) -> None:
+        """No other photo is started; the one in hand finishes (and is counted)."""
+        if self.is_running() and not self._cancelled:
+            self._cancelled = True
+            if self._job is None:
+                self.finished.emit(True)
+
+    def is_running(self) -> bool:
+        return self._job is not None or (not self._cancelled and self._next < len(self.photos))
+
+    def known(self, finding: Finding) -> dict[Path, list[Detection]]:
+        """The detections found so far with finding's detector and score (hide does not matter)."""
+        return {path: count.detections for path, count in self.results.items()
+                if (count.finding.kind, count.finding.score) == (finding.kind, finding.score)}
+
+    def _start_next(self) -> None:
+        if self._cancelled or self._next >= len(self.photos):
+            return
+        index, path, finding, detectors = self._next, self.photos[self._next], self.finding, self.detectors
+        assert finding is not None  # set by start()
+        self._next += 1
+        self._job = workers.start_job(lambda: count_photo(path, finding, detectors), name="photo queue",
+                                      tag=(self._round, index), succeeded=self._on_counted,
+                                      errored=self._on_failed, done=self._on_done)
+
+    def _on_counted(self, job: workers.Job, count: PhotoCount) -> None:
+        round_, index = job.tag
+        if round_ == self._round:
+            self.counted.emit(index, count)
+            self.results[count.path] = replace(count, thumbnail=QImage())  # the strip keeps its own copy
+
+    def _on_failed(self, job: workers.Job, message: str) -> None:
+        round_, index = job.tag
+        if round_ == self._round:
+            self.failed.emit(index, message)
+
+    def _on_done(self, job: workers.Job) -> None:
+        if job is not self._job:
+            return
+        self._job = None
+        if job.tag[0] == self._round:
+            self._done += 1
+            self.progress.emit(self._done, len(self.photos))
+        if self._cancelled:
+            self.finished.emit(True)
+        elif self._next < len(self.photos):
+            self._start_next()
+        else:
+            self.finished.emit(False)
