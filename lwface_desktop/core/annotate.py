@@ -23,9 +23,8 @@ def annotate(image: np.ndarray, detections: Iterable[Detection], labels: bool = 
     in_place: then image (a contiguous copy the caller owns) is drawn on and returned.
     """
     out = image if in_place else np.ascontiguousarray(image).copy()
-    short_side = min(out.shape[:2])
-    thickness = max(2, round(short_side / 250))
-    font_scale = max(0.4, short_side / 900)
+    thickness = line_width(out.shape)
+    font_scale = max(0.4, min(out.shape[:2]) / 900)
     for det in detections:
         drawn = colour or colour_of(det.label)
         x1, y1, x2, y2 = (round(v) for v in det.box)
@@ -37,6 +36,11 @@ def annotate(image: np.ndarray, detections: Iterable[Detection], labels: bool = 
         if labels:
             _draw_label(out, f"{det.label} {det.score:.2f}", x1, y1, font_scale, thickness, drawn)
     return out
+
+
+def line_width(shape: tuple[int, ...]) -> int:
+    """The width in pixels of the boxes annotate() draws on an image of this shape (H, W[, C])."""
+    return max(2, round(min(shape[:2]) / 250))
 
 
 def _draw_label(out: np.ndarray, text: str, x: int, y: int, font_scale: float,
