@@ -20,7 +20,7 @@ def thumbnails(shown: np.ndarray, detections: list[Detection], scale: float, sid
     boxes are not enlarged): the box, outline included, cut from shown (HxWx3 RGB, the
     picture as drawn), whose pixels are scale times the detections' (full-resolution) ones."""
     height, width = shown.shape[:2]
-    outline = line_width(shown.shape) / 2 + 1
+    outline = line_width(shown.shape) / 2  # the drawn line reaches this far outside the box
     out = []
     for det in detections:
         x1, y1, x2, y2 = (v * scale for v in det.box)

@@ -37,7 +37,7 @@ VIEW_TIP = ("Wheel: zoom about the pointer · drag: move the zoomed photo · cli
 
 class PhotoView(ImageView):
     zoom_changed = Signal(str)  # the zoom as the badge says it: "250%", "Fit (31%)"
-    box_clicked = Signal(int)   # the index of the detection clicked (the smallest box under the click)
+    box_clicked = Signal(object)  # the index of the detection clicked (the smallest box there), None: no box
 
     def __init__(self, placeholder: str, parent: QWidget | None = None):
         super().__init__(placeholder, parent)
@@ -321,9 +321,7 @@ class PhotoView(ImageView):
         press, self._press, self._drag = self._press, None, None
         self._view_changed()  # the open hand again (or none)
         if (event.position() - press).manhattanLength() < QApplication.startDragDistance():
-            index = self.box_at(event.position())
-            if index is not None:
-                self.box_clicked.emit(index)
+            self.box_clicked.emit(self.box_at(event.position()))  # a click, not a pan
 
     def box_at(self, point: QPointF) -> int | None:
         """The detection under a widget point: the smallest box there (a face inside a person)."""
