@@ -16,6 +16,8 @@ draw of that pixmap. Live frames keep the plain ImageView: nothing here slows th
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
@@ -23,10 +25,12 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from lwface_desktop.core.detection import Detection
 from lwface_desktop.core.palette import colour_of
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.qimage import qimage_to_rgb, rgb_to_qimage
 
 ZOOM_STEP = 1.25      # one wheel notch or key press
 MAX_ZOOM = 16.0       # device pixels per photo pixel: 1600%
 SHARP_FROM = 3.0      # device pixels per view-copy pixel from which pixels are shown as blocks
+MIP_MIN_SIDE = 64     # pixels: the smallest halved copy kept for drawing zoomed out
 SHOW_MARGIN = 0.1     # of the view kept around a box brought into view
 DIM = QColor(0, 0, 0, 110)  # over the photo around a highlighted box
 
@@ -49,6 +53,7 @@ class PhotoView(ImageView):
         self._press: QPointF | None = None    # where the left button went down
         self._drag: QPointF | None = None     # the last point of a pan in progress
         self._cache: tuple[tuple, QPixmap] | None = None  # (what it shows, the pixmap)
+        self._mips: list[tuple[np.ndarray, QPixmap]] = []  # the view copy, then halved again and again
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip(VIEW_TIP)
 
@@ -65,6 +70,7 @@ class PhotoView(ImageView):
         if not keep_view:
             self._zoom = None
         self._cache = None
+        self._mips = []
         self.set_image(image)
         self._view_changed()
 
@@ -209,22 +215,25 @@ class PhotoView(ImageView):
         self._paint_badge(painter)
 
     def _shown_pixmap(self) -> tuple[QPixmap, QPointF]:
+        """What paintEvent draws (and where): cached until the zoom, position or size change."""
         dpr = self.devicePixelRatioF()
         scale, origin = self._transform()
-        view_scale = self._image.width() / self._photo_size[0]  # view-copy pixels per photo pixel
-        per_view_pixel = self.zoom() / view_scale                # device pixels per view-copy pixel
-        if per_view_pixel <= 1.0:
-            # Zoomed out: the whole copy, scaled once per zoom level (area-averaged, no aliasing).
-            size = (max(1, round(self._image.width() * per_view_pixel)),
-                    max(1, round(self._image.height() * per_view_pixel)))
-            key: tuple = ("whole", size, dpr)
+        per_view_pixel = self.zoom() * self._image.width() / self._photo_size[0]  # device px per view-copy px
+        level = self._level_for(per_view_pixel)
+        source = self._mip(level)
+        if self._zoom is None:
+            # Fitted: the whole photo, area-averaged once per size from the level just above it.
+            size = QSize(max(1, round(self._image.width() * per_view_pixel)),
+                         max(1, round(self._image.height() * per_view_pixel)))
+            key: tuple = ("fit", size.width(), size.height(), dpr)
             if self._cache is None or self._cache[0] != key:
-                pixmap = QPixmap.fromImage(self._image.scaled(QSize(*size), Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                              Qt.TransformationMode.SmoothTransformation))
+                pixmap = source.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation)
                 pixmap.setDevicePixelRatio(dpr)
                 self._cache = (key, pixmap)
             return self._cache[1], origin
-        # Zoomed in: only what is visible, rendered from the copy at this zoom and position.
+        # Zoomed: only the part in view, from the level whose pixels are closest above the
+        # screen's (bilinear; as blocks once a pixel spans SHARP_FROM device pixels).
         key = ("part", self.width(), self.height(), dpr, origin.x(), origin.y(), scale)
         if self._cache is None or self._cache[0] != key:
             pixmap = QPixmap(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
@@ -234,14 +243,34 @@ class PhotoView(ImageView):
             part.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, per_view_pixel < SHARP_FROM)
             width, height = self._photo_size
             target = QRectF(origin.x(), origin.y(), width * scale, height * scale).intersected(QRectF(self.rect()))
-            photo_part = QRectF((target.x() - origin.x()) / scale, (target.y() - origin.y()) / scale,
-                                target.width() / scale, target.height() / scale)
-            source = QRectF(photo_part.x() * view_scale, photo_part.y() * view_scale,
-                            photo_part.width() * view_scale, photo_part.height() * view_scale)
-            part.drawImage(target, self._image, source)
+            per_photo_pixel = source.width() / width  # source pixels per photo pixel
+            part.drawPixmap(target, source, QRectF((target.x() - origin.x()) / scale * per_photo_pixel,
+                                                   (target.y() - origin.y()) / scale * per_photo_pixel,
+                                                   target.width() / scale * per_photo_pixel,
+                                                   target.height() / scale * per_photo_pixel))
             part.end()
             self._cache = (key, pixmap)
         return self._cache[1], QPointF()
+
+    def _level_for(self, per_view_pixel: float) -> int:
+        """The mip level to draw from: halved as often as the view copy's pixels still outnumber
+        the screen's, down to MIP_MIN_SIDE."""
+        level = 0
+        while per_view_pixel * 2 ** (level + 1) <= 1.0 and max(self._image.width(), self._image.height()) >> (
+                level + 1) >= MIP_MIN_SIDE:
+            level += 1
+        return level
+
+    def _mip(self, level: int) -> QPixmap:
+        """The view copy halved level times (area-averaged), made when first needed: halving
+        a 2560 px copy takes some 6 ms, a smooth scale of it to any size 25-65 ms."""
+        if not self._mips:
+            self._mips = [(qimage_to_rgb(self._image), QPixmap.fromImage(self._image))]
+        while len(self._mips) <= level:
+            rgb = self._mips[-1][0]
+            half = cv2.resize(rgb, (max(1, rgb.shape[1] // 2), max(1, rgb.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+            self._mips.append((half, QPixmap.fromImage(rgb_to_qimage(half))))
+        return self._mips[level][1]
 
     def _paint_highlight(self, painter: QPainter, box: Detection) -> None:
         top_left, bottom_right = self.to_widget(box.x1, box.y1), self.to_widget(box.x2, box.y2)

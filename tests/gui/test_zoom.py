@@ -228,3 +228,32 @@ def test_on_a_high_dpi_screen_100_percent_is_still_one_photo_pixel_per_device_pi
     pixmap, _ = view._shown_pixmap()
     assert (pixmap.width(), pixmap.height()) == (round(view.width() * 2), round(view.height() * 2))
     assert pixmap.devicePixelRatio() == 2.0  # drawn in device pixels: crisp
+
+
+def test_zoomed_out_between_fit_and_100_percent_the_photo_is_shown_scaled_down(qtbot, window, photos):
+    """A 12-megapixel photo between fit and 100%: drawn from a halved copy of the view copy,
+    each screen pixel is the photo around the point beneath it (the mean of its neighbourhood)."""
+    import numpy as np
+
+    from lwface_desktop.gui.qimage import qimage_to_rgb
+
+    open_and_wait(qtbot, window, photos["astronaut-12mp"])
+    view = window.image_tab.view
+    view.actual_size()
+    for _ in range(4):
+        view.zoom_out()  # 41%: a view-copy pixel is less than half a screen pixel
+    assert not view.is_fitted() and view.zoom() * view.image().width() / window.image_tab.result.analysis.width < 0.5
+    shown = qimage_to_rgb(view.grab().toImage())
+    copy = qimage_to_rgb(view.image()).astype(float)
+    per_photo_pixel = view.image().width() / window.image_tab.result.analysis.width
+    close = checked = 0
+    for x in range(10, view.width() - 130, 17):
+        for y in range(10, view.height() - 10, 13):
+            at = view.to_photo(QPointF(x + 0.5, y + 0.5))
+            cx, cy = round(at.x() * per_photo_pixel), round(at.y() * per_photo_pixel)
+            if not (3 <= cx < copy.shape[1] - 3 and 3 <= cy < copy.shape[0] - 3):
+                continue
+            around = copy[cy - 2:cy + 3, cx - 2:cx + 3].reshape(-1, 3).mean(axis=0)
+            checked += 1
+            close += bool(np.abs(shown[y, x] - around).max() < 30)
+    assert checked > 200 and close / checked > 0.9
