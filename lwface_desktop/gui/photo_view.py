@@ -8,10 +8,13 @@ photo at 100%, or any photo zoomed far in) it is upscaled: smoothly while a view
 under SHARP_FROM device pixels, then as crisp blocks, as image viewers show pixels. Asking
 for a larger decode on zoom would cost a job and hundreds of MB for the few who zoom that far.
 
-Each paint draws from a cached pixmap in device pixels: zoomed out, the whole view copy scaled
-once per zoom level (panning reuses it); zoomed in, only the part that is visible, rendered
-once per zoom and position. Highlights, the zoom badge and repaints of the same view cost a
-draw of that pixmap. Live frames keep the plain ImageView: nothing here slows them.
+Each paint draws a pixmap in device pixels, cached until the zoom, position or size change
+(a highlight or the badge costs a draw of it). Fitted, it is the photo area-averaged to the
+view's size; zoomed, only the part in view, drawn from the view copy halved as often as its
+pixels still outnumber the screen's (a mip level, made when first needed), so that no paint
+scales a 2560 px copy whole: a zoom step or a pan of a 12 MP photo paints in 2-7 ms here
+(benchmarks/zoom_paint.py), against 66 ms for one smooth scale of the copy. Live frames keep
+the plain ImageView: nothing here slows them.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from lwface_desktop.core.palette import (
     contrast,
     text_colour_on,
 )
+from lwface_desktop.core.pipeline import render
 
 ROOT = Path(__file__).resolve().parents[2]  # this checkout's package, first on the path
 
@@ -83,6 +84,9 @@ def test_each_detection_is_drawn_in_its_class_colour():
     assert tuple(out[120, 178]) == FACE_COLOUR   # the face's left edge
     assert tuple(out[300, 30]) == colour_of("person") != FACE_COLOUR  # the person's left edge
     assert tuple(annotate(image, [person], labels=False, colour=(0, 0, 255))[300, 30]) == (0, 0, 255)
+    # What the photo view, a saved file, the live tab and `video` show: render() draws the same.
+    assert tuple(render(image, [face, person])[300, 30]) == colour_of("person")
+    assert tuple(render(image, [face, person])[120, 178]) == FACE_COLOUR
 
 
 def test_a_label_on_a_light_colour_is_written_in_black():

@@ -70,12 +70,14 @@ def test_wheel_zooms_about_the_pointer_and_nothing_is_detected_again(qtbot, wind
     fit = view.zoom()
     pointer = QPointF(view.width() * 0.3, view.height() * 0.4)
     under = view.to_photo(pointer)
-    wheel(view, pointer, 2)
-    assert not view.is_fitted() and view.zoom() == pytest.approx(fit * 1.25 ** 2)
+    wheel(view, pointer, 4)
+    assert not view.is_fitted() and view.zoom() == pytest.approx(fit * 1.25 ** 4)
+    shown = view.photo_rect_shown()
+    assert shown.width() < 512 and shown.height() < 512  # the photo now fills the view both ways
     after = view.to_photo(pointer)  # the same photo point stays under the pointer
     assert (after.x(), after.y()) == pytest.approx((under.x(), under.y()), abs=1)
     assert window.statusBar().currentMessage() == f"Zoom {view.zoom_text()}"
-    wheel(view, pointer, -5)  # out past fit: it stops at fit, and fits again
+    wheel(view, pointer, -7)  # out past fit: it stops at fit, and fits again
     assert view.is_fitted()
     # What was found is untouched, and no job ran for any of it.
     assert window.image_tab.result is result and result.detections == detections
