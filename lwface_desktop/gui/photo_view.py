@@ -38,8 +38,8 @@ SHOW_MARGIN = 0.1     # of the view kept around a box brought into view
 DIM = QColor(0, 0, 0, 110)  # over the photo around a highlighted box
 
 VIEW_TIP = ("Wheel: zoom about the pointer · drag: move the zoomed photo · click a box: select it in the "
-            "results\nKeys (click the photo first): + and − zoom, F or 0 fits the photo, 1 shows 100% "
-            "(also View › Zoom: Ctrl++, Ctrl+−, Ctrl+0, Ctrl+1)")
+            "results\nKeys (click the photo first): + and − zoom, F or 0 fits the photo, 1 shows 100%, Esc "
+            "selects no box (also View › Zoom: Ctrl++, Ctrl+−, Ctrl+0, Ctrl+1)")
 
 
 class PhotoView(ImageView):
@@ -76,9 +76,6 @@ class PhotoView(ImageView):
         self._mips = []
         self.set_image(image)
         self._view_changed()
-
-    def detections(self) -> list[Detection]:
-        return list(self._detections)
 
     def highlight(self) -> int | None:
         return self._highlight
@@ -324,6 +321,8 @@ class PhotoView(ImageView):
             self.fit()
         elif key == Qt.Key.Key_1:
             self.actual_size()
+        elif key == Qt.Key.Key_Escape and self._highlight is not None:
+            self.box_clicked.emit(None)  # as a click beside every box: nothing selected
         else:
             super().keyPressEvent(event)
 

@@ -151,9 +151,6 @@ class ResultsPanel(QWidget):
         if selected is None:
             self.row_selected.emit(None)
 
-    def detections(self) -> list[Detection]:
-        return list(self._detections)
-
     def _fit_columns(self, labels) -> None:
         """Each column as wide as its heading or the widest text it can hold."""
         cells, heading = self.table.fontMetrics(), self.table.horizontalHeader().fontMetrics()

@@ -89,6 +89,9 @@ def test_clicking_a_box_in_the_photo_selects_its_row(qtbot, window):
     assert panel.selected() == 2 and view.highlight() == 2
     QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.to_widget(5, 5).toPoint())  # on no box
     assert panel.selected() is None and view.highlight() is None
+    panel.table.selectRow(1)
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert panel.selected() is None and view.highlight() is None
 
 
 def test_no_faces_says_so(qtbot, window, photos):
