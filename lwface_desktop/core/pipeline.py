@@ -33,7 +33,7 @@ WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"
 def render(image: np.ndarray, detections: list[Detection], hide: str = "off",
            also_hide: list[Detection] | tuple[Detection, ...] = (), landmarks: bool = False) -> np.ndarray:
     """What is shown, saved and written: image with its faces hidden by hide (anonymise.MODES)
-    and every detection not hidden boxed in red. A hidden face gets no box: the mask shows
+    and every detection not hidden boxed in its class colour. A hidden face gets no box: the mask shows
     where it is, and a box with "face 0.93" over it is not what a user shares. also_hide: more
     faces to hide, not drawn (a video's kept boxes of faces missed in this frame); landmarks:
     dots on the landmarks of the detections drawn."""

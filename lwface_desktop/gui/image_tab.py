@@ -1,4 +1,4 @@
-"""The "Open image" tab: a photo in, its faces (or objects) boxed in red out.
+"""The "Open image" tab: a photo in, its faces (or objects) boxed out, and listed beside it.
 
 Photo jobs run one at a time: a photo of 120 megapixels takes some 0.5-1 GB to decode and
 detect in, so quick opens (or drops, or changes of detector) must not run side by side. While
@@ -21,9 +21,9 @@ from lwface_desktop.core.detectors import FACE_KINDS, KINDS, Detectors
 from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
-from lwface_desktop.gui.image_view import ImageView
 from lwface_desktop.gui.photo_batch import PhotoBatch
 from lwface_desktop.gui.qimage import rgb_to_qimage
+from lwface_desktop.gui.results_panel import PhotoPane, thumbnail_images
 from lwface_desktop.gui.saving import save_annotated
 from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
 
@@ -57,6 +57,7 @@ class PhotoResult:
     view_image: QImage       # analysis.annotated as the view shows it
     seconds: float           # decode + detect + draw, without a one-off model load
     request: PhotoRequest    # what it answers
+    thumbnails: tuple[QImage, ...] = ()  # one per detection, cut from view_image (the results panel)
 
     @property
     def path(self) -> Path:
@@ -96,7 +97,8 @@ def find_in_photo(request: PhotoRequest, detectors: Detectors) -> PhotoResult:
         detector = configured(models.load(detectors, request.kind), request.kind, request.score)
     analysis = analyse_photo(request.path, detector, VIEW_MAX_SIDE, hide=request.hide, landmarks=request.landmarks)
     seconds = known.seconds if known is not None else sum(analysis.timing.values())
-    return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), seconds, replace(request, known=None))
+    return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), seconds, replace(request, known=None),
+                       thumbnail_images(analysis))
 
 
 def configured(detector, kind: str, score: float) -> Detector:
@@ -174,7 +176,9 @@ class ImageTab(QWidget):
 
         self.message = Banner()
 
-        self.view = ImageView("Drop a JPEG photo here\nor press Ctrl+O to open one")
+        self.pane = PhotoPane("Drop JPEG photos or a folder here\nor press Ctrl+O to open them")  # photo + results
+        self.view, self.results = self.pane.view, self.pane.panel
+        self.view.zoom_changed.connect(lambda zoom: self.status.emit(f"Zoom {zoom}"))
         self.batch = PhotoBatch(self)  # many photos: the strip under the view, their queue, the export
 
         controls = QHBoxLayout()
@@ -187,7 +191,7 @@ class ImageTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.message)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.pane, 1)
         layout.addWidget(self.batch.strip)
 
     def restore_settings(self) -> None:
@@ -199,6 +203,7 @@ class ImageTab(QWidget):
         settings.store(settings.IMAGE_DETECTOR, self.kind())
         settings.store(settings.IMAGE_FACE_SCORE, self._scores["yunet"])
         settings.store(settings.IMAGE_SCORE, self._scores["yolov5"])
+        self.pane.save_settings()
 
     def kind(self) -> str:
         return self.detector_choice.currentData()
@@ -359,8 +364,9 @@ class ImageTab(QWidget):
         self._found = result  # even an older answer may serve the newest request (_on_photo_done)
         if not self._detection_done(job):
             return
+        same_photo = self.result is not None and self.result.path == result.path  # zoom and position stay
         self.result = result
-        self.view.set_image(result.view_image)
+        self.pane.show_result(result, keep_view=same_photo)
         self.result_changed.emit(True)
         found = summary_text(result.detections, result.label)
         hidden = hidden_note(result.request.hide, result.detections)

@@ -49,12 +49,16 @@ class ImageView(QWidget):
         if self._image is None or self._image.isNull():
             self._paint_placeholder(painter)
             return
+        self._paint_image(painter)
+        painter.end()
+        self.painted.emit()
+
+    def _paint_image(self, painter: QPainter) -> None:
+        """The image scaled to fit, centred (a photo view also zooms: photo_view.PhotoView)."""
         pixmap = self._scaled_pixmap()
         shown = pixmap.deviceIndependentSize()
         painter.drawPixmap(QPointF((self.width() - shown.width()) / 2,
                                    (self.height() - shown.height()) / 2), pixmap)
-        painter.end()
-        self.painted.emit()
 
     def _scaled_pixmap(self) -> QPixmap:
         # Scale once per size change, to device pixels, so the photo is crisp and repaints are cheap.

@@ -18,6 +18,7 @@ from lwface_desktop.core.resources import resource_path
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
+from lwface_desktop.gui.photo_view import add_zoom_actions
 from lwface_desktop.gui.view_options import ViewOptions, hidden_word, offer_hiding_in_menu
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
@@ -80,6 +81,10 @@ class MainWindow(QMainWindow):
                         self.camera_tab.finds_faces_changed):
             changed.connect(self._offer_hiding)
         self._offer_hiding()
+        view_menu.addSeparator()
+        self.photo_actions = [*add_zoom_actions(view_menu, self.image_tab.view),
+                              self.image_tab.pane.add_toggle_to(view_menu)]
+        self.tabs.currentChanged.connect(self._offer_photo_actions)
         help_menu = self.menuBar().addMenu("&Help")
         self.self_test_action = self._action(help_menu, "Run the &self-test", None, self.run_self_test)
         self._action(help_menu, "&About lwface-desktop", None, self._about)
@@ -87,6 +92,11 @@ class MainWindow(QMainWindow):
     def _offer_hiding(self) -> None:
         """View › Hide faces applies while the tab shown finds faces; else it says why not."""
         offer_hiding_in_menu(self.hide_actions, self.tabs.currentWidget().finds_faces())
+
+    def _offer_photo_actions(self) -> None:
+        """Zoom and the results panel are the Open image tab's: its keys do nothing on the other."""
+        for action in self.photo_actions:
+            action.setEnabled(self.tabs.currentWidget() is self.image_tab)
 
     def _action(self, menu, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)

@@ -12,3 +12,12 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     height, width = rgb.shape[:2]
     # RGB888 rows are not 4-byte aligned: pass bytesPerLine, then copy so Qt owns the pixels.
     return QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888).copy()
+
+
+def qimage_to_rgb(image: QImage) -> np.ndarray:
+    """An HxWx3 uint8 RGB array of image: a view of its pixels when it is RGB888 (valid while
+    image lives and is not changed), else of an RGB888 copy."""
+    if image.format() != QImage.Format.Format_RGB888:
+        image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width() * 3].reshape(image.height(), image.width(), 3)

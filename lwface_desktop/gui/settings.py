@@ -99,9 +99,12 @@ CAMERA_SCORE = Setting("camera/conf", SCORE_DEFAULT, _score)
 CAMERA_SIZE = Setting("camera/img_size", CAMERA_SIZES[0], _camera_size)
 CAMERA_PEOPLE_ONLY = Setting("camera/people_only", False, _flag)
 CAMERA_VIDEO = Setting("camera/video", "", _existing_file)     # the last video file played
+RESULTS_SHOWN = Setting("view/results_panel", True, _flag)      # the Open image tab's results panel
+RESULTS_SPLIT = Setting("view/results_split", None, _geometry)  # its width (the splitter's state)
 
 ALL = (WINDOW_GEOMETRY, LAST_FOLDER, EXPORT_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE, IMAGE_FACE_SCORE,
-       HIDE_FACES, SHOW_LANDMARKS, CAMERA_KIND, CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO)
+       HIDE_FACES, SHOW_LANDMARKS, CAMERA_KIND, CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO,
+       RESULTS_SHOWN, RESULTS_SPLIT)
 
 
 def load(setting: Setting) -> Any:

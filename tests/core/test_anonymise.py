@@ -6,6 +6,7 @@ import pytest
 from lwface_desktop.core.anonymise import KEEP_FRAMES, MODES, FaceTrack, anonymise
 from lwface_desktop.core.detection import Detection
 from lwface_desktop.core.images import read_jpeg
+from lwface_desktop.core.palette import colour_of
 from lwface_desktop.core.pipeline import render
 from lwface_desktop.core.yunet import default_yunet
 
@@ -61,7 +62,7 @@ def test_render_hides_faces_and_boxes_only_the_rest(astronaut):
     shown = render(image, [*faces, person], "box")
     x1, y1, x2, y2 = (round(v) for v in faces[0].box)
     assert (shown[y1 + 5:y2 - 5, x1 + 5:x2 - 5] == 0).all()  # a solid box, no red frame or label on it
-    assert (shown[300:500, 5] == (255, 0, 0)).all()           # the person keeps its red box
+    assert (shown[300:500, 5] == colour_of("person")).all()   # the person keeps its box
 
 
 def test_a_face_missed_for_a_few_frames_stays_hidden():

@@ -201,3 +201,21 @@ def drag_enter_event(pos: QPointF, mime: QMimeData) -> QDragEnterEvent:
         return QDragEnterEvent(pos, *args)
     except TypeError:
         return QDragEnterEvent(pos.toPoint(), *args)
+
+
+def open_photo_and_wait(qtbot, window, photo, kind: str | None = None):
+    """Open photo in the Open image tab (with kind's detector, if given) and wait until its
+    result is shown and nothing is running: the tab's PhotoResult."""
+    tab = window.image_tab
+    if kind is not None:
+        tab.set_kind(kind)
+    window.open_path(photo)
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.path == photo and not tab.is_busy(),
+                    timeout=SETTLE_MS)
+    return tab.result
+
+
+def needs_file(path) -> None:
+    """Skip, saying why, when a photo of ../shared is not there."""
+    if not path.is_file():
+        pytest.skip(f"needs {path} (../shared)")

@@ -20,6 +20,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.palette import colour_of
 from lwface_desktop.core.sources import describe_source
 from lwface_desktop.gui import camera_tab as camera_tab_module
 from lwface_desktop.gui import main_window as main_window_module
@@ -52,9 +53,9 @@ def wait_until_nothing_runs(qtbot) -> None:
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)
 
 
-def is_red(image: QImage, x: int, y: int) -> bool:
+def is_colour(image: QImage, x: int, y: int, colour: tuple[int, int, int]) -> bool:
     c = image.pixelColor(x, y)
-    return c.red() > 200 and c.green() < 60 and c.blue() < 60
+    return all(abs(a - b) < 60 for a, b in zip((c.red(), c.green(), c.blue()), colour, strict=True))
 
 
 def test_frames_arrive_with_their_figures(qtbot, camera, clip):
@@ -83,9 +84,11 @@ def test_people_are_found_and_boxed(qtbot, camera, astronaut_clip, monkeypatch):
     assert detections[0].label == "person"
     x1, y1, x2, y2 = (round(v) for v in detections[0].box)
     annotated = live.drawn()  # the full frame as the worker drew it
-    assert is_red(QImage(annotated.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888), x1 + 1, (y1 + y2) // 2)
+    person = colour_of("person")  # the class's colour, as in photos
+    assert is_colour(QImage(annotated.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888), x1 + 1, (y1 + y2) // 2,
+                     person)
     scale = image.width() / 640  # the shown picture is the same, scaled to the view
-    assert any(is_red(image, round(x1 * scale) + dx, round((y1 + y2) / 2 * scale)) for dx in range(3))
+    assert any(is_colour(image, round(x1 * scale) + dx, round((y1 + y2) / 2 * scale), person) for dx in range(3))
 
 
 def test_stop_only_asks_and_the_worker_s_end_cleans_up(qtbot, camera, clip, gui_waits):
