@@ -348,9 +348,10 @@ class CameraTab(QWidget):
     def _on_reconnecting(self, seconds: int) -> None:
         if self.sender() is not self.worker or self._state != RUNNING:
             return
-        name = describe_source(self.worker.source)
+        source = self.worker.source
+        name = f"Camera {source}" if isinstance(source, int) else f"The stream {describe_source(source)}"
         waiting = f"Reconnecting in {seconds} s…" if seconds else "Reconnecting…"
-        self._show_message(f"{name[:1].upper()}{name[1:]} stopped sending pictures. {waiting}", error=False)
+        self._show_message(f"{name} stopped sending pictures. {waiting}", error=False)
 
     def _on_reconnected(self, name: str) -> None:
         if self.sender() is self.worker and self._state == RUNNING:

@@ -1,0 +1,120 @@
+"""Record in the live tab: what is shown goes to an MP4 that opens again, whatever ends it
+(Record again, the video's end, the window closing), and a folder that cannot be written is
+said in words while the live view goes on. Faces (YuNet, bundled) on real clips."""
+
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lwface_desktop.core.outputs import TEMP_PREFIX
+from lwface_desktop.core.recording import MAX_GAP_S
+from lwface_desktop.gui import main_window as main_window_module
+from lwface_desktop.gui import recorder as recorder_module
+from lwface_desktop.gui.camera_tab import RUNNING
+from lwface_desktop.gui.recorder import duration_text
+from tests.core.test_recording import read_video
+from tests.gui.conftest import SETTLE_MS, record_frames
+
+TIMEOUT = 20_000
+
+
+@pytest.fixture
+def videos(tmp_path, monkeypatch):
+    """Where recordings go in these tests (the app's: Videos/lwface-desktop)."""
+    folder = tmp_path / "Videos" / "lwface-desktop"
+    monkeypatch.setattr(recorder_module, "recording_folder", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def camera(window):
+    window.tabs.setCurrentWidget(window.camera_tab)
+    window.camera_tab.set_kind("yunet")
+    return window.camera_tab
+
+
+def start_recordable(qtbot, camera, source) -> None:
+    camera.set_source(str(source))
+    assert not camera.recording.button.isEnabled()  # nothing to record yet
+    camera.start()
+    qtbot.waitUntil(camera.recording.button.isEnabled, timeout=TIMEOUT)  # from the first frame
+
+
+def red_pixels(rgb) -> int:
+    return int(((rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)).sum())
+
+
+def only_file(folder):
+    names = os.listdir(folder)
+    assert len(names) == 1 and not names[0].startswith(TEMP_PREFIX), names  # no temporary file left
+    return folder / names[0]
+
+
+def test_record_and_stop_write_what_was_shown_at_the_source_s_frame_rate(qtbot, camera, astronaut_clip, videos,
+                                                                        monkeypatch):
+    frames = record_frames(monkeypatch)
+    start_recordable(qtbot, camera, astronaut_clip)
+    qtbot.keyClick(camera, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert camera.recording.is_recording() and camera.recording.button.text() == "Stop recording"
+    assert camera.recording.elapsed.isVisible() and camera.recording.elapsed.text().startswith("● Recording 0:0")
+    first = len(frames)
+    qtbot.waitUntil(lambda: len(frames) >= first + 10, timeout=TIMEOUT)
+    with qtbot.waitSignal(camera.recording.saved, timeout=TIMEOUT) as saved:
+        qtbot.keyClick(camera, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        shown = frames[first:]
+    result = saved.args[0]
+    assert not camera.recording.elapsed.isVisible() and camera.recording.button.text() == "Record"
+    path = only_file(videos)
+    assert result.paths == [path] and path.name.startswith("recording-") and path.suffix == ".mp4"
+    written, fps = read_video(path)
+    assert fps == 15 and len(written) == result.frames  # the clip's rate: it plays at the right speed
+    # Every source frame from the first shown to the last is there: the frames shown, and repeats
+    # of them for those the detector skipped (one more frame may be added as Record is clicked).
+    span = shown[-1][2]["index"] - shown[0][2]["index"] + 1
+    assert span <= result.frames + result.dropped and result.frames <= span + MAX_GAP_S * 15
+    assert written[0].shape == (480, 640, 3)  # the camera's resolution, not the view's
+    assert red_pixels(written[0]) > 200  # the astronaut's face, boxed as shown
+    assert camera.window().statusBar().currentMessage() == f"Recording saved: {path} ({duration_text(result.seconds)})"
+    assert camera.state() == RUNNING  # the camera goes on
+
+
+def test_the_video_s_end_completes_the_recording(qtbot, camera, clip, videos):
+    start_recordable(qtbot, camera, clip)
+    camera.recording.start()
+    with qtbot.waitSignal(camera.recording.saved, timeout=TIMEOUT) as saved:
+        pass  # the 4 s clip ends: the camera stops, and with it the recording
+    written, _ = read_video(only_file(videos))
+    assert 0 < len(written) == saved.args[0].frames
+    assert camera.message.text() == "The video clip.avi ended." and not camera.recording.button.isEnabled()
+
+
+def test_closing_the_window_while_recording_leaves_a_complete_file(qtbot, window, astronaut_clip, videos,
+                                                                  monkeypatch):
+    monkeypatch.setattr(main_window_module, "CLOSE_WAIT_MS", 10 * SETTLE_MS)  # however slow the machine
+    frames = record_frames(monkeypatch)
+    window.camera_tab.set_kind("yunet")
+    window.start_camera(str(astronaut_clip))
+    qtbot.waitUntil(window.camera_tab.recording.button.isEnabled, timeout=TIMEOUT)
+    window.camera_tab.recording.start()
+    first = len(frames)
+    qtbot.waitUntil(lambda: len(frames) >= first + 5, timeout=TIMEOUT)
+    window.close()  # awaits the recording's thread: the file is complete when this returns
+    written, fps = read_video(only_file(videos))
+    assert len(written) >= 5 and fps == 15 and red_pixels(written[0]) > 200
+
+
+def test_a_folder_that_cannot_be_written_is_said_and_the_live_view_goes_on(qtbot, camera, astronaut_clip, tmp_path,
+                                                                          monkeypatch):
+    (tmp_path / "Videos").write_text("a file where the folder should be")
+    monkeypatch.setattr(recorder_module, "recording_folder", lambda: tmp_path / "Videos" / "lwface-desktop")
+    frames = record_frames(monkeypatch)
+    start_recordable(qtbot, camera, astronaut_clip)
+    camera.recording.start()
+    qtbot.waitUntil(lambda: camera.message.isVisible(), timeout=TIMEOUT)
+    assert "Could not create the folder" in camera.message.text() and "for the recording" in camera.message.text()
+    qtbot.waitUntil(lambda: camera.recording.button.text() == "Record" and camera.recording.button.isEnabled(),
+                    timeout=TIMEOUT)
+    seen = len(frames)
+    qtbot.waitUntil(lambda: len(frames) >= seen + 3, timeout=TIMEOUT)  # the live view goes on
+    assert camera.state() == RUNNING and camera.worker.recorder is None
