@@ -201,3 +201,21 @@ def drag_enter_event(pos: QPointF, mime: QMimeData) -> QDragEnterEvent:
         return QDragEnterEvent(pos, *args)
     except TypeError:
         return QDragEnterEvent(pos.toPoint(), *args)
+
+
+@pytest.fixture
+def videos(tmp_path, monkeypatch):
+    """Where recordings go in a test (the app's: Videos/lwface-desktop)."""
+    from lwface_desktop.gui import recorder
+
+    folder = tmp_path / "Videos" / "lwface-desktop"
+    monkeypatch.setattr(recorder, "recording_folder", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def faces_camera(window):
+    """The live tab finding faces (YuNet, bundled: no YOLOv5 model needed)."""
+    window.tabs.setCurrentWidget(window.camera_tab)
+    window.camera_tab.set_kind("yunet")
+    return window.camera_tab
