@@ -3,6 +3,10 @@
 said in words while the live view goes on. Faces (YuNet, bundled) on real clips."""
 
 import os
+import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -109,3 +113,55 @@ def test_a_folder_that_cannot_be_written_is_said_and_the_live_view_goes_on(qtbot
     seen = len(frames)
     qtbot.waitUntil(lambda: len(frames) >= seen + 3, timeout=TIMEOUT)  # the live view goes on
     assert camera.state() == RUNNING and camera.worker.recorder is None
+
+
+# The app in a child process: once the camera runs it records, and says "recording" on stdout
+# when some frames have gone to the recorder.
+RECORDING_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from lwface_desktop.cli import main
+from lwface_desktop.gui.app import create_app
+from lwface_desktop.gui.main_window import MainWindow
+
+def record():
+    [window] = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    tab = window.camera_tab
+    tab.set_kind("yunet")
+    def on_frame(*_):
+        if not tab.recording.is_recording() and tab.recording.button.isEnabled():
+            tab.recording.start()
+        elif tab.recording.is_recording() and tab.worker.recorder.result.frames >= 5:
+            print("recording", flush=True)
+            tab.worker.frame_ready.disconnect(on_frame)
+    tab.status.connect(lambda text: text.startswith("Live:") and tab.worker.frame_ready.connect(on_frame))
+
+create_app()
+QTimer.singleShot(0, record)  # runs first in the loop: before the camera starts
+sys.exit(main(["--source", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
+def test_a_signal_while_recording_leaves_a_complete_file(astronaut_clip, tmp_path, sig):
+    """Ctrl+C and SIGTERM close the window, and closing completes the recording (what a kill -9
+    loses is in tests/core/test_recording.py)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "XDG_VIDEOS_DIR": str(tmp_path / "Videos")}
+    app = subprocess.Popen([sys.executable, "-c", RECORDING_SCRIPT, str(astronaut_clip)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, app.kill)  # an app that shows an error instead never says "recording"
+    watchdog.start()
+    try:
+        assert app.stdout.readline() == "recording\n", "the recording did not start"
+        app.send_signal(sig)
+        _, stderr = app.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+        app.kill()  # only if it is still there after a failure
+        app.wait()
+    assert app.returncode == 0 and "Traceback" not in stderr, stderr
+    [path] = (tmp_path / "Videos" / "lwface-desktop").iterdir()
+    written, fps = read_video(path)
+    assert len(written) >= 5 and fps == 15 and path.name.startswith("recording-")
