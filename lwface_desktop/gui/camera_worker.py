@@ -13,7 +13,6 @@ starts again if Loop is on; while a Recorder is attached, each drawn frame also 
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,14 +25,13 @@ from PySide6.QtGui import QImage
 from lwface_desktop.core import cpu_budget, reconnect
 from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detection, Detector
-from lwface_desktop.core.errors import UserError
 from lwface_desktop.core.pipeline import capture_latest, process_frame, render
 from lwface_desktop.core.recording import Recorder
 from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
+from lwface_desktop.gui.workers import message_for
 
-log = logging.getLogger(__name__)
 POLL_S = 0.05  # how often the loop looks at the Stop request while waiting
 MAX_SHOWN_SIDE = 1920  # the longest side of a shown frame while the view's size is not known
 
@@ -155,11 +153,8 @@ class CameraWorker(QThread):
                                        name="camera-capture", daemon=True)
             capture.start()
             self._loop(source, slot)
-        except UserError as e:
-            self.failed.emit(str(e))
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
-            log.exception("camera worker failed")
-            self.failed.emit(f"The camera stopped because of an error: {e}")
+            self.failed.emit(message_for(e, "The camera stopped because of an error"))
         finally:
             stop_capture.set()
             if capture is not None:

@@ -11,18 +11,15 @@ the GUI thread by a QTimer.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QThread, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from lwface_desktop.core.errors import UserError
 from lwface_desktop.core.recording import Recorder, RecordingResult
 from lwface_desktop.gui import workers
 from lwface_desktop.gui.banner import plain_label
 
-log = logging.getLogger(__name__)
 TICK_MS = 250  # how often the elapsed time is redrawn (it shows whole seconds)
 RECORD_TIP = "Record what is shown (boxes, hidden faces) to an MP4 in your Videos folder (Ctrl+R)"
 
@@ -68,11 +65,8 @@ class RecordingThread(QThread):
     def run(self) -> None:
         try:
             result = self.recorder.run()
-        except UserError as e:
-            self.failed.emit(str(e))
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
-            log.exception("recording failed")
-            self.failed.emit(f"The recording stopped because of an error: {e}")
+            self.failed.emit(workers.message_for(e, "The recording stopped because of an error"))
         else:
             self.saved.emit(result)
 

@@ -219,3 +219,27 @@ def faces_camera(window):
     window.tabs.setCurrentWidget(window.camera_tab)
     window.camera_tab.set_kind("yunet")
     return window.camera_tab
+
+
+def signal_once_ready(script: str, args: list[str], env: dict, ready: str, sig: int,
+                      before_signal=lambda pid: None) -> None:
+    """Run the app (`python -c script *args`) in a child process; once it prints the line ready,
+    call before_signal(pid), send it sig, and check it exits cleanly (0, no traceback). A
+    watchdog kills an app that never says ready (it shows an error instead)."""
+    import subprocess
+    import sys
+
+    app = subprocess.Popen([sys.executable, "-c", script, *args], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, app.kill)
+    watchdog.start()
+    try:
+        assert app.stdout.readline() == f"{ready}\n", f"the app never said {ready!r}"
+        before_signal(app.pid)
+        app.send_signal(sig)
+        _, stderr = app.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+        app.kill()  # only if it is still there after a failure
+        app.wait()
+    assert app.returncode == 0 and "Traceback" not in stderr, stderr

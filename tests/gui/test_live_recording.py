@@ -4,9 +4,6 @@ said in words while the live view goes on. Faces (YuNet, bundled) on real clips.
 
 import os
 import signal
-import subprocess
-import sys
-import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,7 +15,7 @@ from lwface_desktop.gui import recorder as recorder_module
 from lwface_desktop.gui.camera_tab import RUNNING
 from lwface_desktop.gui.recorder import duration_text
 from tests.core.test_recording import read_video
-from tests.gui.conftest import SETTLE_MS, record_frames
+from tests.gui.conftest import SETTLE_MS, record_frames, signal_once_ready
 
 TIMEOUT = 20_000
 
@@ -149,19 +146,7 @@ def test_a_signal_while_recording_leaves_a_complete_file(astronaut_clip, tmp_pat
     loses is in tests/core/test_recording.py)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
            "XDG_VIDEOS_DIR": str(tmp_path / "Videos")}
-    app = subprocess.Popen([sys.executable, "-c", RECORDING_SCRIPT, str(astronaut_clip)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watchdog = threading.Timer(120, app.kill)  # an app that shows an error instead never says "recording"
-    watchdog.start()
-    try:
-        assert app.stdout.readline() == "recording\n", "the recording did not start"
-        app.send_signal(sig)
-        _, stderr = app.communicate(timeout=120)
-    finally:
-        watchdog.cancel()
-        app.kill()  # only if it is still there after a failure
-        app.wait()
-    assert app.returncode == 0 and "Traceback" not in stderr, stderr
+    signal_once_ready(RECORDING_SCRIPT, [str(astronaut_clip)], env, "recording", sig)
     [path] = (tmp_path / "Videos" / "lwface-desktop").iterdir()
     written, fps = read_video(path)
     assert len(written) >= 5 and fps == 15 and path.name.startswith("recording-")

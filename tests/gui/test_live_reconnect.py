@@ -11,7 +11,7 @@ from lwface_desktop.gui.camera_tab import IDLE, RUNNING
 from tests.conftest import CLIP_FRAMES_PER_PHOTO
 from tests.core.test_recording import read_video
 from tests.gui.conftest import record_frames
-from tests.gui.test_recording import only_file
+from tests.gui.test_live_recording import only_file
 from tests.mjpeg_server import MjpegServer
 
 TIMEOUT = 20_000
