@@ -111,6 +111,7 @@ class CameraTab(QWidget):
         self.conf = QSlider(Qt.Orientation.Horizontal)
         self.conf.setRange(round(settings.SCORE_RANGE[0] * 100), round(settings.SCORE_RANGE[1] * 100))
         self.conf.setMaximumWidth(140)
+        self.conf.setMinimumWidth(80)  # still a slider in a narrow window
         self.conf_label = plain_label()
         self.size_choice = QComboBox()
         for size, title in zip(settings.CAMERA_SIZES, ("320 (fast)", "640 (accurate)"), strict=True):
@@ -136,12 +137,12 @@ class CameraTab(QWidget):
 
         source_row = QHBoxLayout()
         source_row.addWidget(self.sources, 1)
-        for widget in (self.loop_check, plain_label("Find:"), self.kind_choice, self.toggle):
+        for widget in (self.loop_check, plain_label("Find:"), self.kind_choice, self.toggle, self.recording):
             source_row.addWidget(widget)
         controls = QHBoxLayout()
         for widget in (plain_label("Min. score"), self.conf, self.conf_label, plain_label("Input"),
                        self.size_choice, self.class_choice, plain_label("Hide faces:"), self.hide_choice,
-                       self.snapshot_button, self.recording):
+                       self.snapshot_button):
             controls.addWidget(widget)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
