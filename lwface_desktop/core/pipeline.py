@@ -2,8 +2,9 @@
 
 analyse_photo() is the one photo pipeline (decode, detect, draw) behind the Open image tab,
 `detect` and `bench`. process_frame() detects and draws one frame; capture_latest() keeps the
-live tab's LatestFrame filled from a FrameSource (sources.py); run_video() runs every frame of
-a source through the detector, decoding and writing in threads beside it, for `video`.
+live tab's LatestFrame filled from a FrameSource (sources.py), going on when it stops as
+reconnect.py says; run_video() runs every frame of a source through the detector, decoding
+and writing in threads beside it, for `video`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lwface_desktop.core.anonymise import MODES, FaceTrack, anonymise, is_hidden
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.images import open_photo
 from lwface_desktop.core.outputs import writing
+from lwface_desktop.core.reconnect import Resume
 from lwface_desktop.core.sources import Frame, FrameSource, LatestFrame, SourceError
 
 WRITER_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}
@@ -254,18 +256,43 @@ def _frames(source: FrameSource, stop: threading.Event, real_time: bool = False)
         index += 1
 
 
-def capture_latest(source: FrameSource, slot: LatestFrame, stop: threading.Event) -> None:
+def capture_latest(source: FrameSource, slot: LatestFrame, stop: threading.Event,
+                   resume: Resume | None = None) -> None:
     """The live tab's reader thread: frames into the slot until stopped or the source ends.
-    Files play in real time, like a camera."""
+    Files play in real time, like a camera. With resume, a source that stops is followed by
+    the one resume gives (a camera reopened, a file looped), frame numbers going on from
+    where they were; sources opened here are released here."""
+    following, index = source, 0
     try:
-        for frame in _frames(source, stop, real_time=True):
-            slot.put(frame)
-    except Exception as e:  # a decoder error or no memory: the tab says so instead of freezing
-        slot.end(f"Reading {source.name} failed: {e or type(e).__name__}.")
+        while True:
+            delivered = False
+            for frame in _frames(following, stop, real_time=True):
+                frame.index += index
+                slot.put(frame)
+                delivered = True
+            if stop.is_set():
+                return
+            if delivered:
+                index = frame.index + 1
+            if following.error or resume is None:
+                break
+            following_on = resume.next_source(following, delivered, stop)
+            if following_on is None:
+                break
+            following.release()
+            following = following_on
+    except SourceError as e:  # a looped file that cannot be opened again
+        slot.end(str(e))
         return
+    except Exception as e:  # a decoder error or no memory: the tab says so instead of freezing
+        slot.end(f"Reading {following.name} failed: {e or type(e).__name__}.")
+        return
+    finally:
+        if following is not source:
+            following.release()
     if not stop.is_set():  # an error, a camera gone, or (None) the end of a file
-        slot.end(source.error or (f"{source.name.capitalize()} stopped sending pictures. Was it unplugged?"
-                                  if source.is_live else None))
+        slot.end(following.error or (f"{following.name.capitalize()} stopped sending pictures. Was it unplugged?"
+                                     if following.is_live else None))
 
 
 def _drain(q: queue.Queue) -> None:

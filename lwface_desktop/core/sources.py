@@ -149,7 +149,8 @@ class FrameSource:
                                   "or another program is using it.")
             raise SourceError(f"{self.name} could not be opened as a video or stream.")
         self.fps = _number(self._capture.get(cv2.CAP_PROP_FPS))
-        if not 1 <= self.fps <= 240:  # cameras and streams often report 0 or nonsense
+        self.fps_reported = 1 <= self.fps <= 240  # cameras and streams often report 0 or nonsense
+        if not self.fps_reported:
             self.fps = 30.0
         count = _number(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = int(count) if not self.is_live and 0 < count < 1e9 else 0

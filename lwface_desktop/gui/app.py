@@ -43,8 +43,11 @@ def run_gui(image: str | None = None, weights: str | None = None, source: str | 
     elif source is None:
         QTimer.singleShot(300, window.image_tab.warm_up)  # after the first paint
     # Ctrl+C and SIGTERM close the window like the user would. Python runs signal handlers
-    # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs.
-    previous = {sig: signal.signal(sig, lambda *_: window.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # only between bytecodes, so a timer wakes the interpreter while Qt's loop runs. The
+    # handler only posts the close: run inside it, close() could wait for a lock the code it
+    # interrupted holds (an Event's, while frame_consumed() sets it) and hang the app.
+    previous = {sig: signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer()
     wake.start(200)
     wake.timeout.connect(lambda: None)

@@ -14,6 +14,10 @@ What is shown and snapshotted always follows Hide faces and Show landmarks as th
 the tab keeps the last frame as captured (a LiveFrame, one frame's memory), a snapshot draws
 it in its save job, and a change of either setting that the frame shown does not follow yet
 (stopped, or between two frames) draws it again, in a job, for the view.
+
+Record (Ctrl+R, gui.recorder) writes what is shown to MP4 while it runs; a camera or a stream
+that stops is opened again with backoff ("Reconnecting in 4 s…", the recording goes on), a
+video file starts again if Loop is on.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from lwface_desktop.core.detection import Detection, Detector, count_text, summary_text
 from lwface_desktop.core.detectors import LIVE_KINDS, Detectors
@@ -32,6 +36,7 @@ from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveFrame, LiveOptions, view_image
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.recorder import RecordControl
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 from lwface_desktop.gui.source_choice import SourceChoice
 from lwface_desktop.gui.view_options import ViewOptions, hidden_note, offer_hiding
@@ -88,6 +93,8 @@ class CameraTab(QWidget):
 
         self.sources = SourceChoice()
         self.source_choice = self.sources.combo
+        self.loop_check = QCheckBox("Loop")
+        self.loop_check.setToolTip("Start a video file again when it ends")
 
         self.kind_choice = QComboBox()
         for kind, title in LIVE_KINDS.items():
@@ -104,6 +111,7 @@ class CameraTab(QWidget):
         self.conf = QSlider(Qt.Orientation.Horizontal)
         self.conf.setRange(round(settings.SCORE_RANGE[0] * 100), round(settings.SCORE_RANGE[1] * 100))
         self.conf.setMaximumWidth(140)
+        self.conf.setMinimumWidth(80)  # still a slider in a narrow window
         self.conf_label = plain_label()
         self.size_choice = QComboBox()
         for size, title in zip(settings.CAMERA_SIZES, ("320 (fast)", "640 (accurate)"), strict=True):
@@ -115,6 +123,11 @@ class CameraTab(QWidget):
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setEnabled(False)
         self.snapshot_button.clicked.connect(self.snapshot)
+        self.recording = RecordControl()
+        self.recording.status.connect(self.status)
+        self.recording.error.connect(self._show_error)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.recording.toggle,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self.view = ImageView("Choose a camera or a video, then press Start (Space)")
         self.view.painted.connect(self._on_painted)
@@ -124,7 +137,7 @@ class CameraTab(QWidget):
 
         source_row = QHBoxLayout()
         source_row.addWidget(self.sources, 1)
-        for widget in (plain_label("Find:"), self.kind_choice, self.toggle):
+        for widget in (self.loop_check, plain_label("Find:"), self.kind_choice, self.toggle, self.recording):
             source_row.addWidget(widget)
         controls = QHBoxLayout()
         for widget in (plain_label("Min. score"), self.conf, self.conf_label, plain_label("Input"),
@@ -141,7 +154,7 @@ class CameraTab(QWidget):
 
         self.restore_settings()
         for control in (self.conf.valueChanged, self.size_choice.currentIndexChanged,
-                        self.class_choice.currentIndexChanged, view_options.changed):
+                        self.class_choice.currentIndexChanged, view_options.changed, self.loop_check.toggled):
             control.connect(self._apply_options)
         self.kind_choice.currentIndexChanged.connect(self._on_kind_changed)
         self._show_controls()
@@ -155,6 +168,7 @@ class CameraTab(QWidget):
         self.conf.setValue(round(settings.load(settings.CAMERA_SCORE) * 100))
         self.size_choice.setCurrentIndex(self.size_choice.findData(settings.load(settings.CAMERA_SIZE)))
         self.class_choice.setCurrentIndex(self.class_choice.findData(settings.load(settings.CAMERA_PEOPLE_ONLY)))
+        self.loop_check.setChecked(settings.load(settings.CAMERA_LOOP))
 
     def save_settings(self) -> None:
         options = self._options()
@@ -162,6 +176,8 @@ class CameraTab(QWidget):
         settings.store(settings.CAMERA_SCORE, options.conf)
         settings.store(settings.CAMERA_SIZE, options.img_size)
         settings.store(settings.CAMERA_PEOPLE_ONLY, options.people_only)
+        settings.store(settings.CAMERA_LOOP, options.loop)
+        settings.store(settings.CAMERA_SOURCE, self.sources.remembered())
 
     def kind(self) -> str:
         """What the tab is set to find (detectors.LIVE_KINDS)."""
@@ -248,6 +264,7 @@ class CameraTab(QWidget):
             self._set_state(IDLE)
             self.status.emit("Stopped.")
         elif self._state == RUNNING:
+            self.recording.set_worker(None)  # the file is completed now, not after the camera lets go
             self.worker.request_stop()
             self._set_state(STOPPING)
             self.status.emit("Stopping…")
@@ -281,6 +298,8 @@ class CameraTab(QWidget):
         worker.failed.connect(self._on_worker_message)
         worker.notice.connect(self._on_worker_message)
         worker.ended.connect(self._on_ended)
+        worker.reconnecting.connect(self._on_reconnecting)
+        worker.reconnected.connect(self._on_reconnected)
         worker.finished.connect(self._on_worker_finished)
         self._set_state(RUNNING)
         workers.start_thread(worker)
@@ -327,6 +346,19 @@ class CameraTab(QWidget):
         if self._state == RUNNING:  # once Stop was pressed, a failing stream is no news
             self._show_error(text)
 
+    def _on_reconnecting(self, seconds: int) -> None:
+        if self.sender() is not self.worker or self._state != RUNNING:
+            return
+        source = self.worker.source
+        name = f"Camera {source}" if isinstance(source, int) else f"The stream {describe_source(source)}"
+        waiting = f"Reconnecting in {seconds} s…" if seconds else "Reconnecting…"
+        self._show_message(f"{name} stopped sending pictures. {waiting}", error=False)
+
+    def _on_reconnected(self, name: str) -> None:
+        if self.sender() is self.worker and self._state == RUNNING:
+            self.message.hide()
+            self.status.emit(f"Reconnected: {name}")
+
     def _on_ended(self, text: str) -> None:
         if self._state == RUNNING:
             self._show_message(text, error=False)
@@ -337,6 +369,7 @@ class CameraTab(QWidget):
             return
         stopped = self._state == STOPPING
         self.worker = None
+        self.recording.set_worker(None)
         self._set_state(IDLE)
         if stopped:
             self.status.emit("Stopped.")
@@ -364,6 +397,7 @@ class CameraTab(QWidget):
         self._show(image, (live.hide, live.landmarks))
         self._unpainted = True
         self.snapshot_button.setEnabled(True)
+        self.recording.set_worker(self.worker)  # from its first frame: its size and rate are known
         self._redraw_if_stale()  # drawn before a change of the settings reached the worker
         ms = {k: stats[k] * 1000 for k in ("capture", "inference", "drawing")}
         self.stats.setText(
@@ -409,7 +443,8 @@ class CameraTab(QWidget):
 
     def _options(self) -> LiveOptions:
         return LiveOptions(self.kind(), self.size_choice.currentData(), self.conf.value() / 100,
-                           self.class_choice.currentData(), self.view_options.hide, self.view_options.landmarks)
+                           self.class_choice.currentData(), self.view_options.hide, self.view_options.landmarks,
+                           self.loop_check.isChecked())
 
     def _apply_options(self) -> None:
         self.conf_label.setText(f"{self.conf.value() / 100:.2f}")

@@ -6,11 +6,13 @@ and the thread's finished signal says it is over; nothing ever waits for it on t
 Frames are scaled here to the size the view shows them at, so the GUI thread only paints.
 Each frame also comes as a LiveFrame: the frame as captured with what was found in it, so
 that the tab can draw it again (a snapshot, a change of Hide faces) as the settings say now.
+A camera or a stream that stops is opened again with backoff (core.reconnect), a video file
+starts again if Loop is on; while a Recorder is attached, each drawn frame also goes to it
+(add() never waits: the encoder has its own thread).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -20,16 +22,16 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
-from lwface_desktop.core import cpu_budget
+from lwface_desktop.core import cpu_budget, reconnect
 from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detection, Detector
-from lwface_desktop.core.errors import UserError
 from lwface_desktop.core.pipeline import capture_latest, process_frame, render
+from lwface_desktop.core.recording import Recorder
 from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
+from lwface_desktop.gui.workers import message_for
 
-log = logging.getLogger(__name__)
 POLL_S = 0.05  # how often the loop looks at the Stop request while waiting
 MAX_SHOWN_SIDE = 1920  # the longest side of a shown frame while the view's size is not known
 
@@ -45,6 +47,7 @@ class LiveOptions:
     people_only: bool = False
     hide: str = "off"           # anonymise.MODES
     landmarks: bool = False
+    loop: bool = False          # a video file that ends starts again
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +92,8 @@ class CameraWorker(QThread):
     failed = Signal(str)                        # a message for the user
     ended = Signal(str)                         # a video file came to its end
     notice = Signal(str)                        # a problem that does not stop the camera
+    reconnecting = Signal(int)                  # the live source stopped: seconds to the next try (0: trying)
+    reconnected = Signal(str)                   # it is back: its name
 
     def __init__(self, source: int | str, model: Detector, options: LiveOptions, parent=None):
         super().__init__(parent)
@@ -100,6 +105,10 @@ class CameraWorker(QThread):
         self._consumed = threading.Event()
         self._consumed.set()
         self._slot: LatestFrame | None = None
+        self.recorder: Recorder | None = None  # set and cleared by the tab; gets each drawn frame
+        self.source_fps: float | None = None   # what the source says, once open (None: it does not say)
+        self._rate_start: tuple[int, float] | None = None  # (frame number, time) to measure its rate
+        self._rate: float | None = None
 
     @property
     def dropped(self) -> int:
@@ -109,6 +118,10 @@ class CameraWorker(QThread):
     @property
     def options(self) -> LiveOptions:
         return self.config[1]
+
+    def recording_fps(self) -> float:
+        """The frame rate to record at: the source's, else the rate measured so far, else 30."""
+        return self.source_fps or self._rate or 30.0
 
     def use(self, options: LiveOptions, model: Detector | None = None) -> None:
         """From the next frame on: these options (and this model, for another kind). Any thread."""
@@ -131,16 +144,17 @@ class CameraWorker(QThread):
             source = FrameSource(self.source)  # a stream may take seconds: Stop is looked at after
             if self.isInterruptionRequested():
                 return
+            self.source_fps = source.fps if source.fps_reported else None
             self.opened.emit(source.name)
-            capture = threading.Thread(target=capture_latest, args=(source, slot, stop_capture),
+            resume = reconnect.Resume(lambda: FrameSource(self.source), loop=lambda: self.config[1].loop,
+                                      delays=reconnect.RECONNECT_DELAYS_S, on_wait=self.reconnecting.emit,
+                                      on_reconnected=self.reconnected.emit)
+            capture = threading.Thread(target=capture_latest, args=(source, slot, stop_capture, resume),
                                        name="camera-capture", daemon=True)
             capture.start()
             self._loop(source, slot)
-        except UserError as e:
-            self.failed.emit(str(e))
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
-            log.exception("camera worker failed")
-            self.failed.emit(f"The camera stopped because of an error: {e}")
+            self.failed.emit(message_for(e, "The camera stopped because of an error"))
         finally:
             stop_capture.set()
             if capture is not None:
@@ -176,6 +190,10 @@ class CameraWorker(QThread):
             annotated, detections, kept, timings = process_frame(frame.image, detector, options.hide, track,
                                                                  options.landmarks)
             live = LiveFrame(frame.image, detections, kept, options.hide, options.landmarks)
+            recorder = self.recorder  # read once: the tab may clear it meanwhile
+            if recorder is not None:
+                recorder.add(annotated, frame.index)
+            self._measure_rate(frame.index)
             start = time.perf_counter()
             image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
             timings["drawing"] += time.perf_counter() - start
@@ -190,6 +208,14 @@ class CameraWorker(QThread):
                      "conf": getattr(detector, "conf", None), "people_only": classes is not None}
             self._consumed.clear()
             self.frame_ready.emit(image, detections, stats, live)
+
+    def _measure_rate(self, index: int) -> None:
+        """The source's frame rate from its frame numbers, for a source that does not say it."""
+        now = time.perf_counter()
+        if self._rate_start is None or index < self._rate_start[0]:
+            self._rate_start = (index, now)
+        elif now - self._rate_start[1] >= 1.0:
+            self._rate = (index - self._rate_start[0]) / (now - self._rate_start[1]) or None
 
 
 def configured(model, options: LiveOptions) -> tuple[Detector, str | None]:

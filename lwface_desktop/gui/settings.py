@@ -81,6 +81,14 @@ def _existing_file(value: Any) -> str:
     return path if path and Path(path).is_file() else ""
 
 
+def _source_kind(value: Any) -> str:
+    text = _text(value)
+    kind, _, index = text.partition(":")
+    if text in ("file", "url") or (kind == "camera" and index.isdigit()):
+        return text
+    raise ValueError(value)
+
+
 def _geometry(value: Any) -> QByteArray | None:
     return value if isinstance(value, (QByteArray, bytes)) else None
 
@@ -99,12 +107,14 @@ CAMERA_SCORE = Setting("camera/conf", SCORE_DEFAULT, _score)
 CAMERA_SIZE = Setting("camera/img_size", CAMERA_SIZES[0], _camera_size)
 CAMERA_PEOPLE_ONLY = Setting("camera/people_only", False, _flag)
 CAMERA_VIDEO = Setting("camera/video", "", _existing_file)     # the last video file played
+CAMERA_SOURCE = Setting("camera/source", "", _source_kind)    # "camera:0", "file" or "url" (never the URL)
+CAMERA_LOOP = Setting("camera/loop", False, _flag)            # a video file that ends starts again
 RESULTS_SHOWN = Setting("view/results_panel", True, _flag)      # the Open image tab's results panel
 RESULTS_SPLIT = Setting("view/results_split", None, _geometry)  # its width (the splitter's state)
 
 ALL = (WINDOW_GEOMETRY, LAST_FOLDER, EXPORT_FOLDER, MODEL_WEIGHTS, IMAGE_DETECTOR, IMAGE_SCORE, IMAGE_FACE_SCORE,
        HIDE_FACES, SHOW_LANDMARKS, CAMERA_KIND, CAMERA_SCORE, CAMERA_SIZE, CAMERA_PEOPLE_ONLY, CAMERA_VIDEO,
-       RESULTS_SHOWN, RESULTS_SPLIT)
+       CAMERA_SOURCE, CAMERA_LOOP, RESULTS_SHOWN, RESULTS_SPLIT)
 
 
 def load(setting: Setting) -> Any:

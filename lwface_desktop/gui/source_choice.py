@@ -1,6 +1,9 @@
 """Where the live tab's frames come from: a camera the search found, a video file, or a stream
 URL. A combo and a URL field; the last video played is remembered (settings.CAMERA_VIDEO),
-stream URLs never are (they often carry a password)."""
+stream URLs never are (they often carry a password). Which kind of source was chosen is
+remembered too (settings.CAMERA_SOURCE: "camera:1", "file" or "url"): a camera is chosen
+again when the search finds it, the video at once, and for a stream the URL field comes
+back empty, ready for the URL to be typed again."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ class SourceChoice(QWidget):
         super().__init__(parent)
         self.video_path: str | None = None
         self.chosen = False  # by the user (or --source) in this session
+        self.preferred_camera: int | None = None  # the camera chosen last time, selected if found
         self.combo = QComboBox()
         self.combo.setToolTip("A camera, a video file, or a network stream")
         self.combo.addItem("Video file…", FILE_ITEM)
@@ -39,6 +43,24 @@ class SourceChoice(QWidget):
         video = settings.load(settings.CAMERA_VIDEO)
         if video:  # offered again, but a camera found at start is still the first choice
             self._set_video(video, chosen=False)
+        self._restore(settings.load(settings.CAMERA_SOURCE))
+
+    def _restore(self, remembered: str) -> None:
+        if remembered.startswith("camera:"):
+            self.preferred_camera = int(remembered.partition(":")[2])
+        elif remembered == FILE_ITEM and self.video_path:
+            self.chosen = True  # the video again, whatever cameras the search finds
+        elif remembered == URL_ITEM:
+            self.combo.setCurrentIndex(self.combo.findData(URL_ITEM))
+            self.url.setEnabled(True)
+            self.chosen = True
+
+    def remembered(self) -> str:
+        """What settings.CAMERA_SOURCE keeps of the source chosen: never a URL."""
+        data = self.combo.currentData()
+        if isinstance(data, int):
+            return f"camera:{data}"
+        return data if data == URL_ITEM or (data == FILE_ITEM and self.video_path) else ""
 
     def set_source(self, source: int | str) -> None:
         """Select a camera index, a video file or a URL (from --source or a test)."""
@@ -70,7 +92,8 @@ class SourceChoice(QWidget):
                 position = sum(isinstance(c, int) and c < index for c in cameras)
                 self.combo.insertItem(position, f"Camera {index}", index)
         if indices and select and not self.chosen:
-            self.combo.setCurrentIndex(self.combo.findData(min(indices)))
+            camera = self.preferred_camera if self.preferred_camera in indices else min(indices)
+            self.combo.setCurrentIndex(self.combo.findData(camera))
         if not indices and self.combo.findData(0) < 0:
             self.combo.setToolTip("No camera was found; choose a video file or a stream URL")
 

@@ -135,6 +135,16 @@ class Registry(QObject):
             thread.deleteLater()  # fifty Start/Stop clicks must not leave fifty QThreads
 
 
+def message_for(error: Exception, failed: str) -> str:
+    """What a thread tells the user about error, caught in its run(): a UserError's own words;
+    anything else is logged with its traceback (call it in the except block) and said as
+    failed, e.g. "The camera stopped because of an error", and the error's text."""
+    if isinstance(error, UserError):
+        return str(error)
+    log.exception("%s", failed)
+    return f"{failed}: {error}"
+
+
 def _remaining_ms(deadline: float) -> int:
     return max(0, int((deadline - time.monotonic()) * 1000))
 

@@ -219,3 +219,45 @@ def needs_file(path) -> None:
     """Skip, saying why, when a photo of ../shared is not there."""
     if not path.is_file():
         pytest.skip(f"needs {path} (../shared)")
+
+
+@pytest.fixture
+def videos(tmp_path, monkeypatch):
+    """Where recordings go in a test (the app's: Videos/lwface-desktop)."""
+    from lwface_desktop.gui import recorder
+
+    folder = tmp_path / "Videos" / "lwface-desktop"
+    monkeypatch.setattr(recorder, "recording_folder", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def faces_camera(window):
+    """The live tab finding faces (YuNet, bundled: no YOLOv5 model needed)."""
+    window.tabs.setCurrentWidget(window.camera_tab)
+    window.camera_tab.set_kind("yunet")
+    return window.camera_tab
+
+
+def signal_once_ready(script: str, args: list[str], env: dict, ready: str, sig: int,
+                      before_signal=lambda pid: None) -> None:
+    """Run the app (`python -c script *args`) in a child process; once it prints the line ready,
+    call before_signal(pid), send it sig, and check it exits cleanly (0, no traceback). A
+    watchdog kills an app that never says ready (it shows an error instead)."""
+    import subprocess
+    import sys
+
+    app = subprocess.Popen([sys.executable, "-c", script, *args], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, app.kill)
+    watchdog.start()
+    try:
+        assert app.stdout.readline() == f"{ready}\n", f"the app never said {ready!r}"
+        before_signal(app.pid)
+        app.send_signal(sig)
+        _, stderr = app.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+        app.kill()  # only if it is still there after a failure
+        app.wait()
+    assert app.returncode == 0 and "Traceback" not in stderr, stderr

@@ -10,8 +10,6 @@ No test compares times: "at once" means the GUI thread made no blocking call (gu
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 
@@ -29,7 +27,7 @@ from lwface_desktop.gui.camera_tab import IDLE, RUNNING, STARTING, STOPPING
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveOptions
 from lwface_desktop.gui.image_view import fit_size
 from tests.conftest import WEIGHTS, needs_weights, open_files
-from tests.gui.conftest import SETTLE_MS, record_frames
+from tests.gui.conftest import SETTLE_MS, record_frames, signal_once_ready
 
 TIMEOUT = 20_000
 OPTIONS = LiveOptions("yolov5", 320, settings.SCORE_DEFAULT)
@@ -388,20 +386,11 @@ sys.exit(main(["--weights", sys.argv[1], "--source", sys.argv[2]]))
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
 def test_the_app_exits_cleanly_on_a_signal_while_the_camera_runs(clip, random_weights, tmp_path, sig):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
-    app = subprocess.Popen([sys.executable, "-c", LIVE_SCRIPT, str(random_weights), str(clip)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watchdog = threading.Timer(60, app.kill)  # an app that shows an error instead never says "live"
-    watchdog.start()
-    try:
-        assert app.stdout.readline() == "live\n", "the camera did not start"
-        assert str(clip) in _open_files_of(app.pid)
-        app.send_signal(sig)
-        _, stderr = app.communicate(timeout=60)
-    finally:
-        watchdog.cancel()
-        app.kill()  # only if it is still there after a failure
-        app.wait()
-    assert app.returncode == 0 and "Traceback" not in stderr, stderr
+
+    def the_clip_is_open(pid: int) -> None:  # the camera runs
+        assert str(clip) in _open_files_of(pid)
+
+    signal_once_ready(LIVE_SCRIPT, [str(random_weights), str(clip)], env, "live", sig, the_clip_is_open)
 
 
 def fruit_model(path):
