@@ -88,16 +88,21 @@ def resolve_weights(explicit: str | Path | None = None, model: str = DEFAULT_MOD
 
 def model_files(explicit: str | Path | None = None, model: str = DEFAULT_MODEL) -> list[ModelFile]:
     """Every YOLOv5 file the search would consider that exists, the one resolve_weights()
-    uses first: the explicit path ("chosen file"), then candidates() in their order."""
+    uses first: the explicit path ("chosen file"), then candidates() in their order. A file
+    found twice is listed once, with both places ("chosen file, cache")."""
     places = [("chosen file", Path(explicit).expanduser())] if explicit else []
-    found = []
+    found: dict[Path, ModelFile] = {}  # by real path: a file chosen from the cache is listed once
     for where, path in places + candidates(model):
         try:
-            if path.is_file():
-                found.append(ModelFile(where, path, path.stat().st_size))
+            if not path.is_file():
+                continue
+            real = path.resolve()
+            earlier = found.get(real)
+            found[real] = (ModelFile(f"{earlier.where}, {where}", earlier.path, earlier.size) if earlier
+                           else ModelFile(where, path, path.stat().st_size))
         except OSError:  # unreadable folder: not a model the app can use either
             continue
-    return found
+    return list(found.values())
 
 
 def size_text(size: int) -> str:

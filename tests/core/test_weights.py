@@ -183,3 +183,5 @@ def test_model_files_lists_what_exists_in_search_order(places, monkeypatch):
     found = weights.model_files(make(places["explicit"]))
     assert [(f.where, f.path, f.size) for f in found] == [
         ("chosen file", places["explicit"], 1), ("bundled", places["bundled"], 1), ("cache", places["cache"], 1)]
+    assert [(f.where, f.path) for f in weights.model_files(places["cache"])] == [
+        ("chosen file, cache", places["cache"]), ("bundled", places["bundled"])]
