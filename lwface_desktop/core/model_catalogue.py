@@ -18,6 +18,7 @@ from lwface_desktop.core.errors import UserError
 
 UNOFFICIAL_LICENCE = "unknown: not an official file"  # weights of someone's own training: ask its author
 YUNET_LICENCE = "MIT"
+USED_NEXT = "used when needed"
 CASCADE_LICENCE = "BSD-3-Clause"
 
 
@@ -30,7 +31,7 @@ class ModelEntry:
     classes: int | None  # None: the file could not be read (note says why)
     licence: str
     licence_file: Path | None = None
-    state: str = ""      # "in use" (loaded for Objects), "used next" (the one a load would take), ""
+    state: str = ""      # "in use" (loaded for Objects), USED_NEXT (the one a load would take), ""
     note: str = ""       # why classes are unknown, or what the file is
 
 
@@ -42,7 +43,7 @@ def catalogue(explicit: str | Path | None = None, loaded: tuple[Path, list[str]]
         in_use = loaded is not None and _same_file(loaded[0], found.path)
         used_next = number == 0 and not in_use  # the file a load takes (Detectors reloads when it changes)
         entries.append(_yolo_entry(found, loaded[1] if in_use and loaded else None,
-                                   "in use" if in_use else "used next" if used_next else ""))
+                                   "in use" if in_use else USED_NEXT if used_next else ""))
     return entries + _face_entries()
 
 

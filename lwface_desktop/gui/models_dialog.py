@@ -33,6 +33,10 @@ COLUMNS = ("Model", "Where", "Size", "Classes", "Licence", "Status", "File")
 INTRO = ("YOLOv5 files are tried in this order, after one you choose with File › Load model…; "
          "the first found is the one Objects use. Faces need no YOLOv5 model.")
 
+DOWNLOAD_TIP = ("Fetch the official YOLOv5n (AGPL-3.0) into your cache folder; it is checked against its "
+                "published SHA-256 before it is kept")
+DOWNLOADED_TIP = "The official YOLOv5n is in your cache folder already"
+
 
 def find_models(detectors: Detectors) -> list[ModelEntry]:
     """catalogue() for the app's detectors, in a job: torch imported as for a model load."""
@@ -63,8 +67,7 @@ class ModelsDialog(QDialog):
         download.serve(self.banner)
         download.downloaded.connect(self.refresh)
         self.download_button = QPushButton(DOWNLOAD)
-        self.download_button.setToolTip("Fetch the official YOLOv5n (AGPL-3.0) into your cache folder; "
-                                        "it is checked against its published SHA-256 before it is kept")
+        self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.clicked.connect(lambda: download.start(self.banner))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.download_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -97,6 +100,9 @@ class ModelsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip or text)
                 self.table.setItem(row, column, item)
+        downloaded = any(e.name == "YOLOv5n (official)" and "cache" in e.where for e in entries)
+        self.download_button.setEnabled(not downloaded)
+        self.download_button.setToolTip(DOWNLOADED_TIP if downloaded else DOWNLOAD_TIP)
         has_yolo = any(e.name.startswith("YOLOv5") for e in entries)
         self.looking.setText("" if has_yolo else "No YOLOv5 model was found: download the official YOLOv5n, "
                                                  "or choose a .pt file with File › Load model….")

@@ -4,86 +4,19 @@ progress, Cancel, a file that is not the official one, and no connection at all.
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 
 import pytest
 
 from lwface_desktop.core import weights
 from lwface_desktop.gui.model_download import CANCEL, DOWNLOAD
 from tests.conftest import WEIGHTS, needs_official_model
+from tests.gui import model_server
 from tests.gui.conftest import SETTLE_MS
 
 pytestmark = needs_official_model
-FIRST_PART = 256 * 1024  # what a held server sends before it waits (several download blocks)
-
-
-class ModelServer:
-    """Serves body as /yolov5n.pt on 127.0.0.1; held: sends FIRST_PART, then waits for release()."""
-
-    def __init__(self, body: bytes, held: bool = False):
-        self.requests = 0
-        self._released = threading.Event()
-        if not held:
-            self._released.set()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests += 1
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body[:FIRST_PART])
-                    self.wfile.flush()
-                    server._released.wait(SETTLE_MS / 1000)
-                    self.wfile.write(body[FIRST_PART:])
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the app hung up (a cancelled download)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def release(self) -> None:
-        self._released.set()
-
-    def close(self) -> None:
-        self.release()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def no_model(tmp_path, monkeypatch):
-    """No YOLOv5 model anywhere: no LWFACE_WEIGHTS, an empty cache, no bundled file. The cache folder."""
-    monkeypatch.delenv("LWFACE_WEIGHTS", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(weights, "resource_path", lambda *parts: tmp_path.joinpath("no-bundle", *parts))
-    return tmp_path / "cache" / "lwface-desktop" / "models"
-
-
-@pytest.fixture
-def serve(monkeypatch):
-    """serve(body, held=False): a ModelServer the app downloads from (LWFACE_WEIGHTS_URL)."""
-    servers = []
-
-    def start(body: bytes, held: bool = False) -> ModelServer:
-        server = ModelServer(body, held)
-        servers.append(server)
-        monkeypatch.setenv("LWFACE_WEIGHTS_URL", server.url)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
+no_model = pytest.fixture(model_server.no_model)
+serve = pytest.fixture(model_server.serve)
 
 def offered_download(qtbot, window, photos):
     """Objects in a photo with no model: the banner says so and offers the download."""
