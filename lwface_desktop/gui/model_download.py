@@ -42,6 +42,7 @@ class ModelDownload(QObject):
     progressed = Signal(int, int)  # bytes done, of total (0: not known); queued from the pool thread
     downloaded = Signal(object)    # the verified file's Path
     status = Signal(str)           # a line for the status bar
+    running_changed = Signal(bool)  # a download started (True) or ended
 
     def __init__(self, parent: QObject | None = None, base_url: str | None = None):
         super().__init__(parent)
@@ -49,14 +50,19 @@ class ModelDownload(QObject):
         self.job: workers.Job | None = None
         self._cancel = threading.Event()
         self._banners: list[Banner] = []  # where the download under way (or just ended) shows
+        self._offering: set[Banner] = set()  # the banners whose button offers the download again
         self._reported = -1               # the last progress step sent to the GUI thread
         self._progress = (0, 0)           # the last bytes done, of total, shown
         self._path: Path | None = None    # the file downloaded, until the main window has loaded it
         self.progressed.connect(self._show_progress)
 
-    def serve(self, banner: Banner) -> None:
-        """Let banner's Download and Cancel buttons work (the tabs' banners, the dialog's)."""
+    def serve(self, banner: Banner, offer_again: bool = True) -> None:
+        """Let banner's Download and Cancel buttons work (the tabs' banners, the dialog's).
+        offer_again: after a failure or a cancel, its button offers the download again (the
+        dialog has a Download button of its own)."""
         banner.action_clicked.connect(lambda action: self._on_action(banner, action))
+        if offer_again:
+            self._offering.add(banner)
 
     def is_running(self) -> bool:
         return self.job is not None
@@ -77,6 +83,7 @@ class ModelDownload(QObject):
             lambda: download(DEFAULT_MODEL, base_url=base_url, progress=self._report, cancel=cancel),
             name="model download", succeeded=self._on_downloaded, errored=self._on_failed, done=self._on_done)
         self._show_progress(0, 0)
+        self.running_changed.emit(True)
         self.status.emit(f"Downloading {DEFAULT_MODEL}.pt…")
 
     def cancel(self) -> None:
@@ -135,7 +142,8 @@ class ModelDownload(QObject):
 
     def _on_done(self, _job: workers.Job) -> None:
         self.job = None
+        self.running_changed.emit(False)
 
     def _say(self, text: str, error: bool, action: str = "") -> None:
         for banner in self._banners:
-            banner.show_message(text, error, action)
+            banner.show_message(text, error, action if banner in self._offering else "")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.model_catalogue import ModelEntry, catalogue
-from lwface_desktop.core.weights import size_text
+from lwface_desktop.core.weights import model_files, size_text
 from lwface_desktop.gui import models, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.model_download import DOWNLOAD, ModelDownload
@@ -39,8 +39,10 @@ DOWNLOADED_TIP = "The official YOLOv5n is in your cache folder already"
 
 
 def find_models(detectors: Detectors) -> list[ModelEntry]:
-    """catalogue() for the app's detectors, in a job: torch imported as for a model load."""
-    models.import_torch()
+    """catalogue() for the app's detectors, in a job: torch imported as for a model load, and
+    only if there is a YOLOv5 file to read (faces alone never import it)."""
+    if model_files(detectors.weights):
+        models.import_torch()
     loaded = detectors.loaded_yolo()
     return catalogue(detectors.weights, (loaded.weights, loaded.names) if loaded is not None else None)
 
@@ -64,8 +66,11 @@ class ModelsDialog(QDialog):
         intro.setWordWrap(True)
         self.looking = plain_label("Looking for models…")
         self.banner = Banner()
-        download.serve(self.banner)
+        download.serve(self.banner, offer_again=False)  # the dialog's own button offers it
         download.downloaded.connect(self.refresh)
+        download.running_changed.connect(self._show_download_button)
+        self._downloaded = False  # the official YOLOv5n is in the cache already
+        self._download = download
         self.download_button = QPushButton(DOWNLOAD)
         self.download_button.setToolTip(DOWNLOAD_TIP)
         self.download_button.clicked.connect(lambda: download.start(self.banner))
@@ -100,13 +105,17 @@ class ModelsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip or text)
                 self.table.setItem(row, column, item)
-        downloaded = any(e.name == "YOLOv5n (official)" and "cache" in e.where for e in entries)
-        self.download_button.setEnabled(not downloaded)
-        self.download_button.setToolTip(DOWNLOADED_TIP if downloaded else DOWNLOAD_TIP)
+        self._downloaded = any(e.name == "YOLOv5n (official)" and "cache" in e.where for e in entries)
+        self._show_download_button()
         has_yolo = any(e.name.startswith("YOLOv5") for e in entries)
         self.looking.setText("" if has_yolo else "No YOLOv5 model was found: download the official YOLOv5n, "
-                                                 "or choose a .pt file with File › Load model….")
+                                                 "or choose a .pt file with File › Load model…")
         self.looking.setVisible(not has_yolo)
+
+    def _show_download_button(self, *_args) -> None:
+        """Offered while no download runs and the official file is not in the cache yet."""
+        self.download_button.setEnabled(not self._downloaded and not self._download.is_running())
+        self.download_button.setToolTip(DOWNLOADED_TIP if self._downloaded else DOWNLOAD_TIP)
 
     def _on_failed(self, job: workers.Job, message: str) -> None:
         if job.tag == self._request:

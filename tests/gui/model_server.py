@@ -5,6 +5,7 @@ serve are fixtures for them to take with pytest.fixture(...)."""
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 
 from lwface_desktop.core import weights
@@ -75,3 +76,10 @@ def serve(monkeypatch):
     yield start
     for server in servers:
         server.close()
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: a connection to it is refused (as offline)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -4,8 +4,6 @@ progress, Cancel, a file that is not the official one, and no connection at all.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from lwface_desktop.core import weights
@@ -80,10 +78,7 @@ def test_a_file_that_is_not_the_official_one_is_refused(qtbot, window, photos, n
 
 
 def test_offline_says_there_is_no_connection_and_what_to_do(qtbot, window, photos, no_model, monkeypatch):
-    with socket.socket() as s:  # a loopback port nobody listens on: connection refused
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("LWFACE_WEIGHTS_URL", f"http://127.0.0.1:{port}/")
+    monkeypatch.setenv("LWFACE_WEIGHTS_URL", f"http://127.0.0.1:{model_server.closed_port()}/")
     tab = offered_download(qtbot, window, photos)
     tab.message.button.click()
     qtbot.waitUntil(lambda: window.model_download.job is None and "no connection" in tab.message.text(),

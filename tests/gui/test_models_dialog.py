@@ -70,6 +70,7 @@ def test_no_model_says_so_and_its_download_button_fetches_and_lists_it(qtbot, wi
     assert dialog.looking.text().startswith("No YOLOv5 model was found")
     assert dialog.download_button.text() == "Download YOLOv5n (3.9 MB)" and dialog.download_button.isEnabled()
     dialog.download_button.click()
+    assert not dialog.download_button.isEnabled()  # one download at a time; the banner's Cancel stops it
     qtbot.waitUntil(lambda: "is in use" in dialog.banner.text(), timeout=SETTLE_MS)
     qtbot.waitUntil(lambda: "YOLOv5n (official)" in table_of(dialog), timeout=SETTLE_MS)
     qtbot.waitUntil(lambda: table_of(dialog)["YOLOv5n (official)"]["Status"] == "in use", timeout=SETTLE_MS)
@@ -77,3 +78,15 @@ def test_no_model_says_so_and_its_download_button_fetches_and_lists_it(qtbot, wi
     assert (row["Where"], row["File"]) == ("chosen file, cache", str(no_model / "yolov5n.pt"))
     assert dialog.looking.isHidden()
     assert not dialog.download_button.isEnabled()  # it is there already
+
+
+def test_a_failed_download_from_the_dialog_says_why_and_its_button_offers_it_again(qtbot, window, no_model,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("LWFACE_WEIGHTS_URL", f"http://127.0.0.1:{model_server.closed_port()}/")
+    open_models(qtbot, window)
+    dialog = window.models_dialog
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: "no connection" in dialog.banner.text(), timeout=SETTLE_MS)
+    qtbot.waitUntil(dialog.download_button.isEnabled, timeout=SETTLE_MS)
+    assert dialog.banner.action() == ""  # the dialog's own button offers it, not a second one
+    assert list(table_of(dialog)) == ["YuNet (faces)", "Face cascade (classic)"]
