@@ -49,7 +49,7 @@ class Job(QRunnable):
         self.signals = JobSignals()
         self.ended = threading.Event()  # set when run() is over; what await_workers() waits on
         self.thread: threading.Thread | None = None  # where it ran (tests check: never the GUI's)
-        self.error: BaseException | None = None  # what fn raised, set before `errored`
+        self.error: BaseException | None = None  # what fn raised (_without_frames), before `errored`
         self._fn = fn
 
     def run(self) -> None:
@@ -57,14 +57,14 @@ class Job(QRunnable):
         try:
             result = self._fn()
         except UserError as e:
-            self.error = e
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, str(e))
         except MemoryError as e:
-            self.error = e
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, "Not enough memory for this.")
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
-            self.error = e
             log.exception("background job %s failed", self.name)
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, f"Something went wrong: {e}")
         else:
             self.signals.succeeded.emit(self, result)
@@ -138,6 +138,13 @@ class Registry(QObject):
         if thread in self._threads:
             self._threads.discard(thread)
             thread.deleteLater()  # fifty Start/Stop clicks must not leave fifty QThreads
+
+
+def _without_frames(error: BaseException) -> BaseException:
+    """error without its traceback and chained errors: their frames would keep the failed
+    job's locals (a decoded photo) alive as long as the job is referenced."""
+    error.__traceback__ = error.__context__ = error.__cause__ = None
+    return error
 
 
 def _remaining_ms(deadline: float) -> int:
