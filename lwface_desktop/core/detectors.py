@@ -33,6 +33,10 @@ class Detectors:
     def is_loaded(self, kind: str) -> bool:
         return kind in FACE_KINDS or (self._yolo is not None and self._yolo_path_matches())
 
+    def loaded_yolo(self) -> YoloDetector | None:
+        """The YOLOv5 model in memory, if any (a changed weights path loads another on next use)."""
+        return self._yolo
+
     def get(self, kind: str, live: bool = False) -> Detector:
         """The detector of this kind (KINDS or LIVE_KINDS; live: YuNet's profile for video
         frames); ModelError if its model cannot be found or loaded."""

@@ -36,6 +36,7 @@ from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
 from lwface_desktop.gui.camera_worker import CameraWorker, LiveFrame, LiveOptions, view_image
 from lwface_desktop.gui.image_view import ImageView
+from lwface_desktop.gui.model_download import download_offer
 from lwface_desktop.gui.recorder import RecordControl
 from lwface_desktop.gui.saving import save_snapshot, snapshot_folder
 from lwface_desktop.gui.source_choice import SourceChoice
@@ -282,7 +283,7 @@ class CameraTab(QWidget):
         if job.tag is self._request:
             self._request = None
             self._set_state(IDLE)
-            self._show_error(message)
+            self._show_error(message, download_offer(job))
 
     def _launch_if_ready(self) -> None:
         request = self._request
@@ -336,7 +337,7 @@ class CameraTab(QWidget):
             self.set_kind(self.worker.options.kind)
             self.kind_choice.blockSignals(False)
             self._show_controls()
-            self._show_error(message)
+            self._show_error(message, download_offer(job))
 
     def _on_opened(self, name: str) -> None:
         if self.sender() is self.worker and self._state == RUNNING:
@@ -489,11 +490,11 @@ class CameraTab(QWidget):
     def _on_snapshot_failed(self, _job, message: str) -> None:
         self._show_error(message)
 
-    def _show_error(self, text: str) -> None:
-        self._show_message(text, error=True)
+    def _show_error(self, text: str, action: str = "") -> None:
+        self._show_message(text, error=True, action=action)
 
-    def _show_message(self, text: str, error: bool) -> None:
-        self.message.show_message(text, error)
+    def _show_message(self, text: str, error: bool, action: str = "") -> None:
+        self.message.show_message(text, error, action)
         self.status.emit(text)
 
 

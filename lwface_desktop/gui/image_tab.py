@@ -21,6 +21,7 @@ from lwface_desktop.core.detectors import FACE_KINDS, KINDS, Detectors
 from lwface_desktop.core.pipeline import PhotoAnalysis, analyse_photo
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.banner import Banner, plain_label
+from lwface_desktop.gui.model_download import download_offer
 from lwface_desktop.gui.photo_batch import PhotoBatch
 from lwface_desktop.gui.qimage import rgb_to_qimage
 from lwface_desktop.gui.results_panel import PhotoPane, thumbnail_images
@@ -312,8 +313,9 @@ class ImageTab(QWidget):
         self.status.emit(f"Saving {path.name}…")
         return job
 
-    def show_error(self, text: str) -> None:
-        self.message.show_message(text)
+    def show_error(self, text: str, action: str = "") -> None:
+        """text in the banner (with a button labelled action, if any) and the status bar."""
+        self.message.show_message(text, action=action)
         self.status.emit(text)
 
     def _on_detector_changed(self) -> None:
@@ -338,8 +340,8 @@ class ImageTab(QWidget):
             self._scores[self.kind()] = value
             self._rerun.start()
 
-    def _on_warm_up_failed(self, _job, message: str) -> None:
-        self.show_error(message)
+    def _on_warm_up_failed(self, job: workers.Job, message: str) -> None:
+        self.show_error(message, download_offer(job))
 
     def _on_saved(self, _job, path: Path) -> None:
         self.status.emit(f"Saved {path}")
@@ -376,7 +378,7 @@ class ImageTab(QWidget):
         if not self._detection_done(job):
             return
         shown = f" The photo shown is still {self.result.path.name}." if self.result else ""
-        self.show_error(f"{message}{shown}")
+        self.show_error(f"{message}{shown}", download_offer(job))
 
     def _show_busy(self) -> None:
         doing = self._doing or ("Saving…" if self._saving else "")

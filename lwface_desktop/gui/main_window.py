@@ -18,6 +18,8 @@ from lwface_desktop.core.resources import resource_path
 from lwface_desktop.gui import models, settings, workers
 from lwface_desktop.gui.camera_tab import CameraTab
 from lwface_desktop.gui.image_tab import ImageTab
+from lwface_desktop.gui.model_download import ModelDownload
+from lwface_desktop.gui.models_dialog import ModelsDialog
 from lwface_desktop.gui.photo_view import add_zoom_actions
 from lwface_desktop.gui.view_options import ViewOptions, hidden_word, offer_hiding_in_menu
 
@@ -50,6 +52,12 @@ class MainWindow(QMainWindow):
         self.image_tab.open_requested.connect(self.choose_photo)
         self.image_tab.save_requested.connect(self.choose_save_path)
         self.image_tab.saved.connect(self._remember_folder)
+        self.model_download = ModelDownload(self)  # the tabs' banners offer it when no YOLOv5 model is found
+        for banner in (self.image_tab.message, self.camera_tab.message):
+            self.model_download.serve(banner)
+        self.model_download.downloaded.connect(self.load_model)
+        self.model_download.status.connect(self.statusBar().showMessage)
+        self.models_dialog: ModelsDialog | None = None
         self._build_menus()
         self.statusBar().showMessage("Ready: drop a JPEG photo on the window, or press Ctrl+O")
 
@@ -73,6 +81,7 @@ class MainWindow(QMainWindow):
         self.image_tab.result_changed.connect(self.image_tab.save_button.setEnabled)
         file_menu.addSeparator()
         self._action(file_menu, "Load &model…", QKeySequence("Ctrl+M"), self.choose_model)
+        self._action(file_menu, "Mo&dels…", QKeySequence("Ctrl+Shift+M"), self.show_models)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         view_menu = self.menuBar().addMenu("&View")
@@ -156,6 +165,15 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
+    def show_models(self) -> None:
+        """File › Models…: one window, listed anew each time it is asked for."""
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(self.detectors, self.model_download, self)
+        else:
+            self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+
     def load_model(self, path: str | Path) -> None:
         """Load this YOLOv5 file in the background; once it works, Objects use it (remembered)."""
         previous, self.detectors.weights = self.detectors.weights, str(path)
@@ -176,6 +194,9 @@ class MainWindow(QMainWindow):
         if self.image_tab.has_photo() and not changed:
             self.image_tab.rerun()
         self.statusBar().showMessage(f"Model {path.name} loaded: {len(model.names)} classes")
+        self.model_download.model_loaded(path, len(model.names))  # a download's banner says it is in use
+        if self.models_dialog is not None:
+            self.models_dialog.refresh()
 
     def _on_model_failed(self, job: workers.Job, message: str) -> None:
         request, _, previous = job.tag
@@ -219,6 +240,7 @@ class MainWindow(QMainWindow):
         self.image_tab.save_settings()
         self.camera_tab.save_settings()
         self.view_options.save_settings()
+        self.model_download.cancel()
         workers.stop_all()
         if not workers.await_workers(CLOSE_WAIT_MS):
             log.warning("closing with workers still running: %s", workers.live_workers())

@@ -4,7 +4,8 @@ Two kinds of workers:
 
 - Job: a one-shot function (detect in a photo, load a model, save a file, look for cameras)
   on the registry's thread pool. Its result comes back as `succeeded(job, result)`, a readable
-  error as `errored(job, message)`, and `done(job)`, the job's end, follows either: exceptions
+  error as `errored(job, message)` (the exception itself in job.error, for a slot that acts on
+  its kind), and `done(job)`, the job's end, follows either: exceptions
   are caught and emitted, never lost on stderr. Pass the slots to start_job(): it connects them before the
   job starts (a fast job can end before start_job() returns).
 - A long-lived QThread (the camera loop), started with start_thread().
@@ -48,6 +49,7 @@ class Job(QRunnable):
         self.signals = JobSignals()
         self.ended = threading.Event()  # set when run() is over; what await_workers() waits on
         self.thread: threading.Thread | None = None  # where it ran (tests check: never the GUI's)
+        self.error: BaseException | None = None  # what fn raised (_without_frames), before `errored`
         self._fn = fn
 
     def run(self) -> None:
@@ -55,11 +57,14 @@ class Job(QRunnable):
         try:
             result = self._fn()
         except UserError as e:
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, str(e))
-        except MemoryError:
+        except MemoryError as e:
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, "Not enough memory for this.")
         except Exception as e:  # never lost on stderr, never a traceback in the user's face
             log.exception("background job %s failed", self.name)
+            self.error = _without_frames(e)
             self.signals.errored.emit(self, f"Something went wrong: {e}")
         else:
             self.signals.succeeded.emit(self, result)
@@ -143,6 +148,13 @@ def message_for(error: Exception, failed: str) -> str:
         return str(error)
     log.exception("%s", failed)
     return f"{failed}: {error}"
+
+
+def _without_frames(error: BaseException) -> BaseException:
+    """error without its traceback and chained errors: their frames would keep the failed
+    job's locals (a decoded photo) alive as long as the job is referenced."""
+    error.__traceback__ = error.__context__ = error.__cause__ = None
+    return error
 
 
 def _remaining_ms(deadline: float) -> int:

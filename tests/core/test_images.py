@@ -88,6 +88,23 @@ def test_save_image_writes_a_readable_file(tmp_path, name):
     assert Image.open(tmp_path / name).size == (600, 400)
 
 
+def test_saved_files_hold_the_pixels_in_rgb_order(tmp_path):
+    coffee = data.coffee()
+    save_image(coffee, tmp_path / "out.png")
+    with Image.open(tmp_path / "out.png") as png:
+        assert np.array_equal(np.asarray(png), coffee)  # lossless, red still red
+    save_image(coffee, tmp_path / "out.jpg")
+    with Image.open(tmp_path / "out.jpg") as jpeg:
+        error = np.abs(np.asarray(jpeg).astype(int) - coffee).mean()
+    assert error < 3  # quality 92; red and blue swapped would be ~107
+
+
+def test_a_picture_too_wide_for_jpeg_is_refused_in_words(tmp_path):
+    with pytest.raises(ImageError, match="at most 65,500 pixels wide or high. Save it as PNG"):
+        save_image(np.zeros((2, 70_000, 3), np.uint8), tmp_path / "panorama.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_image_refuses_unknown_extension_and_leaves_nothing(tmp_path):
     with pytest.raises(ImageError, match=r"\.jpg or \.png"):
         save_image(data.coffee(), tmp_path / "out.bmp")

@@ -126,3 +126,62 @@ def test_no_network_says_so(tmp_path):
 def test_unknown_model_name(tmp_path):
     with pytest.raises(ModelError, match="Unknown model 'yolov9'"):
         weights.download("yolov9", tmp_path)
+
+
+def test_a_cancelled_download_stops_and_keeps_nothing(tmp_path, official_is_our_bytes):
+    server = _Server()
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        cancel.set()  # the user presses Cancel after the first block
+
+    try:
+        with pytest.raises(weights.DownloadCancelled, match="cancelled; nothing was kept"):
+            weights.download("yolov5n", tmp_path, server.url, progress=progress, cancel=cancel)
+    finally:
+        server.close()
+    assert seen == [weights.BLOCK] and len(MODEL_BYTES) > weights.BLOCK  # it stopped at the next block
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_sending_more_than_the_official_file_is_cut_off(tmp_path, official_is_our_bytes, monkeypatch):
+    monkeypatch.setitem(weights.OFFICIAL_BYTES, "yolov5n", len(MODEL_BYTES) - 1)
+    server = _Server()
+    try:
+        with pytest.raises(ModelError, match="more than the official yolov5n.pt"):
+            weights.download("yolov5n", tmp_path, server.url)
+    finally:
+        server.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_official_sizes_match_the_file_in_shared():
+    from tests.conftest import WEIGHTS
+
+    if not WEIGHTS.is_file():
+        pytest.skip(f"missing the official yolov5n.pt at {WEIGHTS}")
+    assert WEIGHTS.stat().st_size == weights.OFFICIAL_BYTES["yolov5n"]
+    assert weights.sha256(WEIGHTS) == weights.OFFICIAL["yolov5n"]
+    assert weights.size_text(weights.OFFICIAL_BYTES["yolov5n"]) == "3.9 MB"  # as the release page says
+
+
+def test_nothing_found_is_a_model_missing_error_and_wrong_paths_are_not(places, monkeypatch):
+    with pytest.raises(weights.ModelMissing):
+        weights.resolve_weights()
+    with pytest.raises(ModelError) as wrong:
+        weights.resolve_weights(places["explicit"])
+    assert not isinstance(wrong.value, weights.ModelMissing)  # a path given that is wrong: no download offer
+
+
+def test_model_files_lists_what_exists_in_search_order(places, monkeypatch):
+    assert weights.model_files() == []
+    make(places["cache"])
+    make(places["bundled"])
+    monkeypatch.setenv("LWFACE_WEIGHTS", str(places["env"]))  # set, but no file there: not listed
+    found = weights.model_files(make(places["explicit"]))
+    assert [(f.where, f.path, f.size) for f in found] == [
+        ("chosen file", places["explicit"], 1), ("bundled", places["bundled"], 1), ("cache", places["cache"], 1)]
+    assert [(f.where, f.path) for f in weights.model_files(places["cache"])] == [
+        ("chosen file, cache", places["cache"]), ("bundled", places["bundled"])]

@@ -2,6 +2,7 @@ import errno
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -157,15 +158,15 @@ def test_save_refuses_to_write_onto_the_original_photo(qtbot, window, photos, tm
 
 def test_a_save_that_fails_midway_leaves_no_half_file_and_the_old_one_intact(qtbot, window, photos, tmp_path,
                                                                             monkeypatch):
-    def disk_full(image, path, *args, **kwargs):  # Pillow's encoder, halfway through the file
+    def disk_full(path, data):  # the encoded file's write, halfway through
         with open(path, "wb") as f:
             f.write(b"\xff\xd8\xff half a JPEG")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(Image.Image, "save", disk_full)
     open_and_wait(qtbot, window, photos["astronaut"])
     out = tmp_path / "faces.jpg"
     out.write_bytes(b"yesterday's result")  # replaced only by a complete new file
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
     tab = window.image_tab
     tab.save_to(out)
     qtbot.waitUntil(tab.message.isVisible, timeout=TIMEOUT)

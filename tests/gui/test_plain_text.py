@@ -11,7 +11,7 @@ HTML_NAME = "<img src=x><b>bold<b> & <i>co"  # no "/": it is a file name
 
 def test_every_label_of_the_window_is_plain_text(window):
     labels = window.findChildren(QLabel)
-    assert window.image_tab.message in labels and window.camera_tab.stats in labels
+    assert window.image_tab.message.label in labels and window.camera_tab.stats in labels
     assert [label for label in labels if label.textFormat() != Qt.TextFormat.PlainText] == []
 
 

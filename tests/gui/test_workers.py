@@ -1,6 +1,7 @@
 """The registry of workers (gui/workers.py) and closing the window while they run."""
 
 import threading
+import weakref
 
 from lwface_desktop.core.errors import UserError
 from lwface_desktop.gui import image_tab as image_tab_module
@@ -35,6 +36,27 @@ def test_a_job_s_errors_come_back_as_messages(qtbot):
         workers.start_job(fn, name=fn.__name__, errored=lambda job, message: messages.append(message))
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)
     assert sorted(messages) == ["Something went wrong: a bug", "That file is not a model."]
+
+
+def test_a_failed_job_keeps_its_error_but_not_the_frames_of_its_failure(qtbot):
+    class Held:
+        pass
+
+    held = []
+
+    def refuse():
+        photo = Held()  # a local of the failing frame: a decoded photo, say
+        held.append(weakref.ref(photo))
+        try:
+            raise KeyError("inner")
+        except KeyError:
+            raise UserError("That file is not a model.") from None
+
+    job = workers.start_job(refuse, name="refuse")
+    qtbot.waitUntil(lambda: not workers.live_workers(), timeout=TIMEOUT)
+    assert isinstance(job.error, UserError) and str(job.error) == "That file is not a model."
+    assert job.error.__traceback__ is None and job.error.__context__ is None
+    assert held[0]() is None  # nothing kept the failed frame's locals alive
 
 
 def test_closing_the_window_awaits_a_running_job(qtbot, window, photos, gate, monkeypatch):
