@@ -217,7 +217,7 @@ STRANGE_MESSAGES = {
     "/dev/urandom": "urandom is not a regular file (a character device); only JPEG photo files can be opened.",
     "loop": "loop.jpg is a symbolic link that leads back to itself (a link loop), so there is no file to read.",
     "dangling": "dangling.jpg is a symbolic link to a file that does not exist.",
-    "folder": "folder.jpg is a folder, not a JPEG file.",
+    "folder": "folder.jpg holds no JPEG photos.",  # a folder is looked into (detect FOLDER)
     "huge": "huge.jpg is 65535 × 65535 pixels (4295 megapixels); the largest supported photo has 120 megapixels.",
 }
 
@@ -228,7 +228,10 @@ def test_a_batch_goes_on_past_every_kind_of_non_file_in_bounded_memory(strange_f
     paths = [strange_files.get(name, name) for name in names]
     run = cli("detect", "--json", *paths)
     assert run.returncode == 1  # some failed
-    assert [line["image"] for line in run.lines] == [str(p) for p in paths]
+    # Folders are listed before any photo is read: an empty one is said first.
+    names.remove("folder")
+    names.insert(0, "folder")
+    assert [line["image"] for line in run.lines] == [str(strange_files.get(name, name)) for name in names]
     for name, line in zip(names, run.lines, strict=True):
         if name in STRANGE_MESSAGES:
             assert line == {"image": str(strange_files.get(name, name)), "error": STRANGE_MESSAGES[name]}

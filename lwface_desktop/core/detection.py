@@ -51,12 +51,21 @@ class Detection:
         }
 
 
-PLURALS = {"person": "people"}  # the labels whose plural is not label + "s"
+# COCO's labels whose plural is not label + "s" or "es" (the legend says "2 knives", not "2 knifes").
+PLURALS = {"person": "people", "knife": "knives", "mouse": "mice", "sheep": "sheep", "skis": "skis",
+           "scissors": "scissors"}
+
+
+def plural(label: str) -> str:
+    """'faces', 'people', 'wine glasses', 'buses', 'benches'."""
+    if label in PLURALS:
+        return PLURALS[label]
+    return label + ("es" if label.endswith(("s", "sh", "ch", "x")) else "s")
 
 
 def count_text(n: int, label: str) -> str:
     """'1 face', '3 faces', 'no faces', '2 people': for status lines and the CLI."""
-    return f"{n or 'no'} {label if n == 1 else PLURALS.get(label, label + 's')}"
+    return f"{n or 'no'} {label if n == 1 else plural(label)}"
 
 
 def summary_text(detections: list[Detection], label: str) -> str:

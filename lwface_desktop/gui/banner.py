@@ -9,6 +9,8 @@ click does is up to whoever listens to action_clicked.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
@@ -25,6 +27,12 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     return label
+
+
+def plain_tip(text: str) -> str:
+    """text as a tooltip shown as written: Qt renders a tooltip that looks like HTML as HTML, so
+    text from outside the app (a file name, a model's class name) is escaped, lines kept."""
+    return f"<p style='white-space:pre'>{html.escape(text)}</p>"
 
 
 class Banner(QFrame):

@@ -283,7 +283,7 @@ class CameraTab(QWidget):
         if job.tag is self._request:
             self._request = None
             self._set_state(IDLE)
-            self._show_error(message, download_offer(job))
+            self._show_error(*download_offer(job, message))
 
     def _launch_if_ready(self) -> None:
         request = self._request
@@ -337,7 +337,7 @@ class CameraTab(QWidget):
             self.set_kind(self.worker.options.kind)
             self.kind_choice.blockSignals(False)
             self._show_controls()
-            self._show_error(message, download_offer(job))
+            self._show_error(*download_offer(job, message))
 
     def _on_opened(self, name: str) -> None:
         if self.sender() is self.worker and self._state == RUNNING:

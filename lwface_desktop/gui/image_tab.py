@@ -341,7 +341,7 @@ class ImageTab(QWidget):
             self._rerun.start()
 
     def _on_warm_up_failed(self, job: workers.Job, message: str) -> None:
-        self.show_error(message, download_offer(job))
+        self.show_error(*download_offer(job, message))
 
     def _on_saved(self, _job, path: Path) -> None:
         self.status.emit(f"Saved {path}")
@@ -377,8 +377,9 @@ class ImageTab(QWidget):
     def _on_failed(self, job: workers.Job, message: str) -> None:
         if not self._detection_done(job):
             return
+        text, action = download_offer(job, message)
         shown = f" The photo shown is still {self.result.path.name}." if self.result else ""
-        self.show_error(f"{message}{shown}", download_offer(job))
+        self.show_error(f"{text}{shown}", action)
 
     def _show_busy(self) -> None:
         doing = self._doing or ("Saving…" if self._saving else "")

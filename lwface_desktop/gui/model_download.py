@@ -30,9 +30,15 @@ DOWNLOAD = f"Download YOLOv5n ({size_text(OFFICIAL_BYTES[DEFAULT_MODEL])})"
 CANCEL = "Cancel"
 
 
-def download_offer(job: workers.Job) -> str:
-    """The banner's button for a job that ended for want of a YOLOv5 model; "" for any other end."""
-    return DOWNLOAD if isinstance(job.error, ModelMissing) else ""
+NO_MODEL = ("No YOLOv5 model was found, so objects cannot be found yet. Download the official YOLOv5n, "
+            "or choose a YOLOv5 .pt file with File › Load model….")
+
+
+def download_offer(job: workers.Job, message: str) -> tuple[str, str]:
+    """What a tab's banner says when job ended with message, and its button's label: for want of
+    a YOLOv5 model, the desktop's way to get one (not the CLI's command) and Download; else
+    message and no button."""
+    return (NO_MODEL, DOWNLOAD) if isinstance(job.error, ModelMissing) else (message, "")
 
 
 class ModelDownload(QObject):

@@ -26,7 +26,7 @@ from lwface_desktop.core.detectors import Detectors
 from lwface_desktop.core.model_catalogue import ModelEntry, catalogue
 from lwface_desktop.core.weights import model_files, size_text
 from lwface_desktop.gui import models, workers
-from lwface_desktop.gui.banner import Banner, plain_label
+from lwface_desktop.gui.banner import Banner, plain_label, plain_tip
 from lwface_desktop.gui.model_download import DOWNLOAD, ModelDownload
 
 COLUMNS = ("Model", "Where", "Size", "Classes", "Licence", "Status", "File")
@@ -103,7 +103,7 @@ class ModelsDialog(QDialog):
         for row, entry in enumerate(entries):
             for column, (text, tip) in enumerate(_cells(entry)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(tip or text)
+                item.setToolTip(plain_tip(tip or text))
                 self.table.setItem(row, column, item)
         self._downloaded = any(e.name == "YOLOv5n (official)" and "cache" in e.where for e in entries)
         self._show_download_button()

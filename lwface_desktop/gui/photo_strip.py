@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from lwface_desktop.core.detection import count_text
 from lwface_desktop.core.detectors import KINDS
 from lwface_desktop.core.photo_folder import PhotoList
-from lwface_desktop.gui.banner import plain_label
+from lwface_desktop.gui.banner import plain_label, plain_tip
 from lwface_desktop.gui.photo_queue import THUMB_SIDE, PhotoCount
 
 PENDING = "…"
@@ -101,11 +101,11 @@ class PhotoStrip(QWidget):
         for path in found.photos:
             item = QListWidgetItem(self._pending_icon, _item_text(path, PENDING))
             item.setData(PATH_ROLE, path)
-            item.setToolTip(str(path))
+            item.setToolTip(plain_tip(str(path)))
             self.list.addItem(item)
         for skipped in found.skipped:
             item = QListWidgetItem(_item_text(skipped.path, f"skipped: {skipped.reason}"))
-            item.setToolTip(f"{skipped.path}\nskipped: {skipped.reason}")
+            item.setToolTip(plain_tip(f"{skipped.path}\nskipped: {skipped.reason}"))
             item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed; nothing to open
             self.list.addItem(item)
         self.list.blockSignals(False)
@@ -131,13 +131,13 @@ class PhotoStrip(QWidget):
         item.setText(_item_text(count.path, found))
         item.setIcon(QIcon(QPixmap.fromImage(count.thumbnail)))
         score = f", min. score {count.finding.score:.2f}" if count.finding.kind != "cascade" else ""
-        item.setToolTip(f"{count.path}\n{found} ({KINDS[count.finding.kind]}{score}), "
-                        f"{count.width} × {count.height}")
+        item.setToolTip(plain_tip(f"{count.path}\n{found} ({KINDS[count.finding.kind]}{score}), "
+                                  f"{count.width} × {count.height}"))
 
     def show_failure(self, row: int, message: str) -> None:
         item = self.list.item(row)
         item.setText(_item_text(item.data(PATH_ROLE), "cannot be read"))
-        item.setToolTip(f"{item.data(PATH_ROLE)}\n{message}")
+        item.setToolTip(plain_tip(f"{item.data(PATH_ROLE)}\n{message}"))
 
     def show_progress(self, done: int, total: int) -> None:
         running = done < total

@@ -32,6 +32,7 @@ from lwface_desktop.core.detection import Detection, count_text
 from lwface_desktop.core.palette import colour_of, hex_colour
 from lwface_desktop.core.thumbnails import SIDE, thumbnails
 from lwface_desktop.gui import settings
+from lwface_desktop.gui.banner import plain_label, plain_tip
 from lwface_desktop.gui.photo_view import PhotoView
 from lwface_desktop.gui.qimage import rgb_to_qimage
 
@@ -67,7 +68,7 @@ class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._detections: list[Detection] = []
-        self.heading = QLabel(WAITING)
+        self.heading = plain_label(WAITING)  # it names the photo: never HTML
         self.heading.setWordWrap(True)
         font = self.heading.font()
         font.setBold(True)
@@ -137,7 +138,7 @@ class ResultsPanel(QWidget):
                   f"{round(det.y2 - det.y1)} px)"
             for column, item in enumerate((swatch, QTableWidgetItem(det.label), QTableWidgetItem(f"{det.score:.2f}"),
                                            QTableWidgetItem(box_text(det, lines=2)))):
-                item.setToolTip(tip)
+                item.setToolTip(plain_tip(tip))
                 if column == 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
