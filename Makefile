@@ -106,12 +106,11 @@ clean: ## remove the virtualenv, caches and build output
 	rm -rf $(VENV) build dist .pytest_cache *.egg-info benchmarks/photos
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-screenshot: install ## retake docs/image-tab-faces.png and docs/image-tab-blurred.png under Xvfb (needs ../shared)
-	for hide in off blur; do \
-	  rm -rf /tmp/lwface-shot && mkdir -p /tmp/lwface-shot/lwface && \
-	  printf '[view]\nlandmarks=true\nhide_faces=%s\n' $$hide > /tmp/lwface-shot/lwface/lwface-desktop.conf && \
-	  XDG_CONFIG_HOME=/tmp/lwface-shot bash ../shared/tools/screenshot.sh /tmp/lwface-shot.png 8 -- \
-	    $(BIN)/lwface-desktop ../shared/faces/2008_002470.jpg && \
-	  /usr/bin/convert /tmp/lwface-shot.png -crop 1088x680+0+0 +repage -resize 75% -strip \
-	    docs/image-tab-$$([ $$hide = off ] && echo faces || echo blurred).png || exit 1; \
-	done
+screenshot: install ## retake the README's screenshots (docs/*.png) of the real window under Xvfb (needs ../shared)
+	@command -v xvfb-run >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xvfb xauth >/dev/null)
+	rm -rf /tmp/lwface-shot && mkdir -p /tmp/lwface-shot
+	env -u LWFACE_WEIGHTS XDG_CONFIG_HOME=/tmp/lwface-shot/config XDG_CACHE_HOME=/tmp/lwface-shot/cache \
+	  xvfb-run -a -s "-screen 0 1280x800x24 -dpi 96" $(BIN)/python docs/screenshots.py ../shared docs
+	rm -rf /tmp/lwface-shot && mkdir -p /tmp/lwface-shot
+	env -u LWFACE_WEIGHTS XDG_CONFIG_HOME=/tmp/lwface-shot/config XDG_CACHE_HOME=/tmp/lwface-shot/cache \
+	  xvfb-run -a -s "-screen 0 1280x800x24 -dpi 96" $(BIN)/python docs/screenshots.py ../shared docs --no-model

@@ -31,7 +31,7 @@ CANCEL = "Cancel"
 
 
 NO_MODEL = ("No YOLOv5 model was found, so objects cannot be found yet. Download the official YOLOv5n, "
-            "or choose a YOLOv5 .pt file with File › Load model….")
+            "or choose a YOLOv5 .pt file (File › Load model…).")
 
 
 def download_offer(job: workers.Job, message: str) -> tuple[str, str]:
