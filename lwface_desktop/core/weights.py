@@ -190,19 +190,26 @@ def download(model: str, folder: Path | None = None, base_url: str | None = None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{model}.pt"
     url = (base_url or os.environ.get("LWFACE_WEIGHTS_URL") or RELEASE_URL) + f"{model}.pt"
-    with writing(target, overwrite=True) as temp:  # the cache's own file: a verified copy may replace it
-        _fetch(url, model, temp, progress, timeout, cancel, clock)
-        if sha256(temp) != OFFICIAL[model]:
+    response = _open(url, model, timeout, cancel)  # no temporary file while it connects
+    cutting = cancel.cutting(response.fileno()) if isinstance(cancel, Cancel) else contextlib.nullcontext()
+    # The cache's own file: a verified copy may replace it.
+    with response, cutting, writing(target, overwrite=True) as temp:
+        with temp.open("wb") as out:
+            total = content_length(response.headers.get("Content-Length"))
+            done = _copy(response, out, model, total, progress, timeout, cancel, clock)
+        if total and done != total:
+            raise ModelError(f"The download of {model} stopped early ({done} of {total} bytes). Try again.")
+        if sha256(temp) != OFFICIAL[model]:  # the file as written, whoever else wrote beside it
             raise ModelError(f"The downloaded {model}.pt is not the official file (SHA-256 mismatch); "
                              "it was not kept.")
     return target
 
 
-def _fetch(url: str, model: str, temp: Path, progress: Callable[[int, int], None] | None, timeout: float,
-           cancel: threading.Event | None, clock: Callable[[], float]) -> None:
-    """url's body into temp, whole, or a ModelError saying why not."""
+def _open(url: str, model: str, timeout: float, cancel: threading.Event | None) -> http.client.HTTPResponse:
+    """The response to a GET of url (its headers read), or a ModelError saying why not. Cancel
+    cannot cut a connection still being made: that takes at most timeout."""
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
+        return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise ModelError(f"The server refused the download of {model} (HTTP {e.code}).") from None
     except (OSError, http.client.HTTPException) as e:  # URLError, refused, timed out, reset
@@ -211,12 +218,6 @@ def _fetch(url: str, model: str, temp: Path, progress: Callable[[int, int], None
         reason = getattr(e, "reason", e)
         raise ModelError(f"Could not download {model}: no connection to the internet ({reason}). "
                          f"{_COPY_INSTEAD.format(model=model)}") from None
-    cutting = cancel.cutting(response.fileno()) if isinstance(cancel, Cancel) else contextlib.nullcontext()
-    with response, cutting, temp.open("wb") as out:
-        total = content_length(response.headers.get("Content-Length"))
-        done = _copy(response, out, model, total, progress, timeout, cancel, clock)
-    if total and done != total:
-        raise ModelError(f"The download of {model} stopped early ({done} of {total} bytes). Try again.")
 
 
 def _copy(response: http.client.HTTPResponse, out: BinaryIO, model: str, total: int,
