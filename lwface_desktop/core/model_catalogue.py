@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lwface_desktop.core import weights
 from lwface_desktop.core.errors import UserError
+from lwface_desktop.core.outputs import same_file
 
 UNOFFICIAL_LICENCE = "unknown: not an official file"  # weights of someone's own training: ask its author
 YUNET_LICENCE = "MIT"
@@ -40,7 +41,7 @@ def catalogue(explicit: str | Path | None = None, loaded: tuple[Path, list[str]]
     the YOLOv5 model in memory (its path and class names: it is not read again)."""
     entries = []
     for number, found in enumerate(weights.model_files(explicit)):
-        in_use = loaded is not None and _same_file(loaded[0], found.path)
+        in_use = loaded is not None and same_file(loaded[0], found.path)
         used_next = number == 0 and not in_use  # the file a load takes (Detectors reloads when it changes)
         entries.append(_yolo_entry(found, loaded[1] if in_use and loaded else None,
                                    "in use" if in_use else USED_NEXT if used_next else ""))
@@ -85,11 +86,4 @@ def _face_entries() -> list[ModelEntry]:
             continue  # a broken install: the self-test says so; here it is just not found
         entries.append(ModelEntry(name, where, path, size, 1, licence, licence_file))
     return entries
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
 

@@ -34,7 +34,8 @@ class OutputError(UserError):
     """An output that would destroy something, or cannot be written; the message says which."""
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """a and b are one file (a hard link, a symlink to it), or would be where they do not exist."""
     try:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # one does not exist (yet), a link loop, a NUL in a name:
@@ -47,11 +48,11 @@ def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | P
     seen: list[Path] = []
     for output in (Path(p) for p in outputs if p is not None):
         for source in sources:
-            if _same_file(output, source):
+            if same_file(output, source):
                 raise OutputError(f"{output} is the input {source.name}: writing it would destroy it. "
                                   "Choose another name.")
         for other in seen:
-            if _same_file(output, other):
+            if same_file(output, other):
                 raise OutputError(f"{output} is given twice as an output; each needs its own name.")
         seen.append(output)
 

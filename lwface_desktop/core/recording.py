@@ -6,7 +6,10 @@ recorder's own thread, encodes them (mp4v, the one MP4 codec OpenCV's wheel writ
 source's frame rate: each frame comes with the source's frame number, and a frame stands for
 every source frame up to the next one written, so a detector that keeps one frame in three
 still gives a video of the right length. The frame size is the first frame's; others are
-resized to it.
+resized to it. The rate is fixed when the recording starts (recording_rate): a video file's
+own, but for a camera or a stream the rate it is measured to deliver (DeliveryRate) when that
+differs clearly from what it reports: a camera that says 30 but sends 15 in low light would
+otherwise give a video that plays twice too fast.
 
 An MP4 is playable only once its index (moov) is written, at the writer's release, and
 OpenCV's writer cannot write a fragmented MP4. So every way of stopping ends in release():
@@ -24,6 +27,7 @@ import math
 import queue
 import shutil
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +45,42 @@ MIN_FREE_BYTES = 64 << 20    # the recording stops (and is kept) when the disk h
 MAX_GAP_S = 2.0              # a longer jump in frame numbers is cut, not filled with a frozen frame
 POLL_S = 0.1                 # how often the encoder looks for finish() while no frame comes
 FREE_CHECK_FRAMES = 30       # how often (in frames written) the free space is looked at
+RATE_WINDOW_S = 3.0          # a live source's delivery rate is measured over the last 3 s of frames
+MIN_RATE_SPAN_S = 1.0        # and trusted once its frames span a second and number at least
+MIN_RATE_FRAMES = 10         # ten (one late frame then moves the figure by under a tenth)
+RATE_MISMATCH = 0.2          # measured rates within 20% of the reported one are noise: the reported one is kept
+DEFAULT_FPS = 30.0           # a source that does not say, before its rate is measured
+
+
+class DeliveryRate:
+    """The rate a live source delivers frames, from its frame numbers (rising; frames skipped
+    by a slow detector count, since the numbers go on) against the time each was seen, over
+    the last RATE_WINDOW_S. rate is None until it can be trusted; it is one attribute, so
+    another thread may read it while add() runs."""
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+        self._seen: deque[tuple[int, float]] = deque()  # (frame number, seconds)
+
+    def add(self, index: int, seconds: float) -> None:
+        if self._seen and (index < self._seen[-1][0] or seconds - self._seen[-1][1] > MAX_GAP_S):
+            self._seen.clear()  # a new start, or a reconnect's pause: not the source's pace
+        self._seen.append((index, seconds))
+        while len(self._seen) > 2 and seconds - self._seen[1][1] >= RATE_WINDOW_S:
+            self._seen.popleft()  # the window still spans RATE_WINDOW_S without it
+        (first, start), (last, end) = self._seen[0], self._seen[-1]
+        trusted = end - start >= MIN_RATE_SPAN_S and last - first >= MIN_RATE_FRAMES
+        self.rate = (last - first) / (end - start) if trusted else None
+
+
+def recording_rate(reported: float | None, measured: float | None, live: bool) -> float:
+    """The frame rate to record at. reported: what the source says (None: nothing sensible);
+    measured: DeliveryRate.rate; live: a camera or a stream (a video file's rate is exact,
+    its frames paced by it). The measured rate, to a tenth, where the reported one is missing
+    or, for a live source, off by more than RATE_MISMATCH."""
+    if measured is not None and (reported is None or live and abs(measured - reported) > RATE_MISMATCH * reported):
+        return round(measured, 1)
+    return reported or DEFAULT_FPS
 
 
 @dataclass
@@ -52,7 +92,7 @@ class RecordingResult:
     paths: list[Path] = field(default_factory=list)
     frames: int = 0
     dropped: int = 0
-    fps: float = 30.0
+    fps: float = DEFAULT_FPS
     problem: str | None = None
 
     @property
@@ -70,7 +110,7 @@ class Recorder:
                  queue_frames: int = QUEUE_FRAMES, segment_s: float = SEGMENT_S,
                  min_free_bytes: int = MIN_FREE_BYTES):
         self.folder = Path(folder)
-        self.fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+        self.fps = fps if math.isfinite(fps) and fps > 0 else DEFAULT_FPS
         self.stem = stem or f"recording-{datetime.now():%Y%m%d-%H%M%S}"
         self.result = RecordingResult(fps=self.fps)
         self._frames: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(maxsize=max(1, queue_frames))

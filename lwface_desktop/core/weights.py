@@ -8,17 +8,22 @@ app's Download button): the file is checked against the official SHA-256 before 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lwface_desktop.core.errors import ModelError
+from lwface_desktop.core.outputs import writing
 from lwface_desktop.core.resources import resource_path
 
 DEFAULT_MODEL = "yolov5n"
@@ -36,7 +41,18 @@ OFFICIAL_BYTES = {"yolov5n": 4_062_133, "yolov5s": 14_808_437, "yolov5m": 42_806
 OFFICIAL_LICENCE = "AGPL-3.0"  # every Ultralytics YOLOv5 weight file
 HOW_TO_GET_ONE = ("Get one with `lwface-desktop weights download yolov5n`, or point to a YOLOv5 .pt "
                   "file with --weights PATH (in the app: File > Load model…) or LWFACE_WEIGHTS=PATH.")
-BLOCK = 1 << 16  # bytes read between two looks at the cancel flag
+BLOCK = 1 << 16  # the most read at once (read1: whatever has arrived, up to this)
+# A download that stalls or trickles ends with a message rather than for ever. Nothing at all
+# for SOCKET_TIMEOUT_S: stalled (a working link, even a poor mobile one, sends something every
+# second; 10 s rides out a hand-over). Under MIN_RATE over any RATE_WINDOW_S: too slow. 8 KB/s
+# (64 kbit/s) is below 2G EDGE, and at it yolov5n takes 8 minutes and yolov5m 87; a server
+# sending a byte now and then (which resets the socket's timeout every time) is stopped within
+# a window, and no download can last longer than its size at MIN_RATE plus one window.
+SOCKET_TIMEOUT_S = 10
+MIN_RATE = 8 << 10  # bytes a second
+RATE_WINDOW_S = 30  # long enough to ride out a pause of the network, short enough to wait for
+_COPY_INSTEAD = ("Copy {model}.pt (or another YOLOv5 .pt file) from a computer that has one, "
+                 "then open it with File > Load model… (or --weights PATH).")
 
 
 class ModelMissing(ModelError):
@@ -119,53 +135,134 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class Cancel(threading.Event):
+    """The flag a download's Cancel sets. Given to download(), set() also shuts its connection
+    down, so a read that waits for a stalled or trickling server returns at once instead of at
+    its timeout. set() never waits: any thread (the GUI's) may call it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # a connection is never shut down after it was closed
+        self._connections: set[socket.socket] = set()
+
+    def set(self) -> None:
+        super().set()
+        with self._lock:
+            for connection in self._connections:
+                _hang_up(connection)
+
+    @contextlib.contextmanager
+    def cutting(self, fileno: int) -> Iterator[None]:
+        """While the block runs, set() shuts down the connection whose socket is fileno."""
+        connection = socket.socket(fileno=os.dup(fileno))  # ours to close; the same connection
+        with self._lock:
+            self._connections.add(connection)
+            if self.is_set():
+                _hang_up(connection)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._connections.discard(connection)
+            connection.close()
+
+
+def _hang_up(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # the server hung up first
+        connection.shutdown(socket.SHUT_RDWR)
+
+
 def download(model: str, folder: Path | None = None, base_url: str | None = None,
-             progress: Callable[[int, int], None] | None = None, timeout: float = 30,
-             cancel: threading.Event | None = None) -> Path:
+             progress: Callable[[int, int], None] | None = None, timeout: float = SOCKET_TIMEOUT_S,
+             cancel: threading.Event | None = None, clock: Callable[[], float] = time.monotonic) -> Path:
     """Fetch an official model into folder (the cache by default), verified by SHA-256.
 
-    Written to a .partial file and renamed only once complete and verified, so an
-    interrupted download never leaves a file that looks valid. progress(done, total).
-    cancel, once set, stops it within one block: DownloadCancelled, and nothing is kept.
+    Written under a temporary name of its own (outputs.writing: two downloads at once never
+    share one), and renamed into place only once the file as written has the official SHA-256,
+    so an interrupted download never leaves a file that looks valid. progress(done, total),
+    total 0 when the server does not say it. cancel, once set, stops it before its next read,
+    and at once if it is a Cancel: DownloadCancelled, and nothing is kept. timeout: seconds with
+    nothing at all from the server; clock: seconds, for the slowest rate accepted (MIN_RATE).
     """
     if model not in OFFICIAL:
         raise ModelError(f"Unknown model '{model}'; choose one of: {', '.join(OFFICIAL)}.")
     folder = Path(folder) if folder else cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{model}.pt"
-    partial = folder / f".{model}.pt.partial"
     url = (base_url or os.environ.get("LWFACE_WEIGHTS_URL") or RELEASE_URL) + f"{model}.pt"
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, partial.open("wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while block := response.read(BLOCK):
-                if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled(f"The download of {model} was cancelled; nothing was kept.")
-                if done + len(block) > OFFICIAL_BYTES[model]:  # longer than the official file: not it
-                    raise ModelError(f"The server sent more than the official {model}.pt "
-                                     f"({size_text(OFFICIAL_BYTES[model])}); it was not kept.")
-                out.write(block)
-                digest.update(block)
-                done += len(block)
-                if progress:
-                    progress(done, total)
+    response = _open(url, model, timeout, cancel)  # no temporary file while it connects
+    cutting = cancel.cutting(response.fileno()) if isinstance(cancel, Cancel) else contextlib.nullcontext()
+    # The cache's own file: a verified copy may replace it.
+    with response, cutting, writing(target, overwrite=True) as temp:
+        with temp.open("wb") as out:
+            total = content_length(response.headers.get("Content-Length"))
+            done = _copy(response, out, model, total, progress, timeout, cancel, clock)
         if total and done != total:
             raise ModelError(f"The download of {model} stopped early ({done} of {total} bytes). Try again.")
-        if digest.hexdigest() != OFFICIAL[model]:
+        if sha256(temp) != OFFICIAL[model]:  # the file as written, whoever else wrote beside it
             raise ModelError(f"The downloaded {model}.pt is not the official file (SHA-256 mismatch); "
                              "it was not kept.")
-        os.replace(partial, target)
-    except http.client.IncompleteRead:
-        raise ModelError(f"The download of {model} stopped early. Try again.") from None
+    return target
+
+
+def _open(url: str, model: str, timeout: float, cancel: threading.Event | None) -> http.client.HTTPResponse:
+    """The response to a GET of url (its headers read), or a ModelError saying why not. Cancel
+    cannot cut a connection still being made: that takes at most timeout."""
+    try:
+        return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as e:
         raise ModelError(f"The server refused the download of {model} (HTTP {e.code}).") from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as e:
+    except (OSError, http.client.HTTPException) as e:  # URLError, refused, timed out, reset
+        if cancel is not None and cancel.is_set():
+            raise DownloadCancelled(_cancelled(model)) from None
         reason = getattr(e, "reason", e)
         raise ModelError(f"Could not download {model}: no connection to the internet ({reason}). "
-                         f"Copy {model}.pt (or another YOLOv5 .pt file) from a computer that has one, "
-                         "then open it with File > Load model… (or --weights PATH).") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+                         f"{_COPY_INSTEAD.format(model=model)}") from None
+
+
+def _copy(response: http.client.HTTPResponse, out: BinaryIO, model: str, total: int,
+          progress: Callable[[int, int], None] | None, timeout: float, cancel: threading.Event | None,
+          clock: Callable[[], float]) -> int:
+    """The body into out, as it arrives; the bytes copied."""
+    done = 0
+    window_start, window_done = clock(), 0
+    while not (cancel is not None and cancel.is_set()):
+        try:
+            block = response.read1(BLOCK)  # what has arrived: never waits for a whole block
+        except (OSError, http.client.HTTPException) as e:
+            if cancel is not None and cancel.is_set():
+                break  # the connection was cut by Cancel
+            if isinstance(e, TimeoutError):
+                raise ModelError(f"The download of {model} stalled: nothing arrived for {timeout:g} seconds, "
+                                 "so it was stopped and nothing was kept. Try again.") from None
+            raise ModelError(f"The download of {model} stopped early. Try again.") from None
+        if not block:
+            break
+        if done + len(block) > OFFICIAL_BYTES[model]:  # longer than the official file: not it
+            raise ModelError(f"The server sent more than the official {model}.pt "
+                             f"({size_text(OFFICIAL_BYTES[model])}); it was not kept.")
+        out.write(block)
+        done += len(block)
+        if progress:
+            progress(done, total)
+        now = clock()
+        if now - window_start >= RATE_WINDOW_S:
+            if done - window_done < MIN_RATE * (now - window_start):
+                raise ModelError(f"The download of {model} is too slow (under {MIN_RATE >> 10} KB/s for "
+                                 f"{RATE_WINDOW_S} seconds), so it was stopped and nothing was kept. Try again "
+                                 f"later or on another connection. {_COPY_INSTEAD.format(model=model)}")
+            window_start, window_done = now, done
+    if cancel is not None and cancel.is_set():
+        raise DownloadCancelled(_cancelled(model))
+    return done
+
+
+def content_length(text: str | None) -> int:
+    """A Content-Length header in bytes; 0 (not known) when missing or not a whole number:
+    the download goes on, and its SHA-256 still decides whether it is kept."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def _cancelled(model: str) -> str:
+    return f"The download of {model} was cancelled; nothing was kept."

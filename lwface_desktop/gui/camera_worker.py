@@ -26,7 +26,7 @@ from lwface_desktop.core import cpu_budget, reconnect
 from lwface_desktop.core.anonymise import FaceTrack
 from lwface_desktop.core.detection import Detection, Detector
 from lwface_desktop.core.pipeline import capture_latest, process_frame, render
-from lwface_desktop.core.recording import Recorder
+from lwface_desktop.core.recording import DeliveryRate, Recorder, recording_rate
 from lwface_desktop.core.sources import FrameSource, LatestFrame
 from lwface_desktop.gui.image_view import fit_size
 from lwface_desktop.gui.qimage import rgb_to_qimage
@@ -94,6 +94,9 @@ class CameraWorker(QThread):
     notice = Signal(str)                        # a problem that does not stop the camera
     reconnecting = Signal(int)                  # the live source stopped: seconds to the next try (0: trying)
     reconnected = Signal(str)                   # it is back: its name
+    # When the loop takes a frame, in seconds (tests drive it): at most one detection after the
+    # frame came, which over the rate's window (3 s) moves it by a few percent, well within 20%.
+    clock = staticmethod(time.perf_counter)
 
     def __init__(self, source: int | str, model: Detector, options: LiveOptions, parent=None):
         super().__init__(parent)
@@ -107,8 +110,8 @@ class CameraWorker(QThread):
         self._slot: LatestFrame | None = None
         self.recorder: Recorder | None = None  # set and cleared by the tab; gets each drawn frame
         self.source_fps: float | None = None   # what the source says, once open (None: it does not say)
-        self._rate_start: tuple[int, float] | None = None  # (frame number, time) to measure its rate
-        self._rate: float | None = None
+        self.source_live = False                # a camera or a stream, once open (not a video file)
+        self._delivery = DeliveryRate()          # what it is measured to deliver, from Start on
 
     @property
     def dropped(self) -> int:
@@ -120,8 +123,9 @@ class CameraWorker(QThread):
         return self.config[1]
 
     def recording_fps(self) -> float:
-        """The frame rate to record at: the source's, else the rate measured so far, else 30."""
-        return self.source_fps or self._rate or 30.0
+        """The frame rate to record at (core.recording.recording_rate): the source's, or the rate
+        measured since Start where it says none or, live, one clearly wrong. Any thread."""
+        return recording_rate(self.source_fps, self._delivery.rate, self.source_live)
 
     def use(self, options: LiveOptions, model: Detector | None = None) -> None:
         """From the next frame on: these options (and this model, for another kind). Any thread."""
@@ -145,6 +149,7 @@ class CameraWorker(QThread):
             if self.isInterruptionRequested():
                 return
             self.source_fps = source.fps if source.fps_reported else None
+            self.source_live = source.is_live
             self.opened.emit(source.name)
             resume = reconnect.Resume(lambda: FrameSource(self.source), loop=lambda: self.config[1].loop,
                                       delays=reconnect.RECONNECT_DELAYS_S, on_wait=self.reconnecting.emit,
@@ -193,7 +198,7 @@ class CameraWorker(QThread):
             recorder = self.recorder  # read once: the tab may clear it meanwhile
             if recorder is not None:
                 recorder.add(annotated, frame.index)
-            self._measure_rate(frame.index)
+            self._delivery.add(frame.index, self.clock())
             start = time.perf_counter()
             image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
             timings["drawing"] += time.perf_counter() - start
@@ -208,14 +213,6 @@ class CameraWorker(QThread):
                      "conf": getattr(detector, "conf", None), "people_only": classes is not None}
             self._consumed.clear()
             self.frame_ready.emit(image, detections, stats, live)
-
-    def _measure_rate(self, index: int) -> None:
-        """The source's frame rate from its frame numbers, for a source that does not say it."""
-        now = time.perf_counter()
-        if self._rate_start is None or index < self._rate_start[0]:
-            self._rate_start = (index, now)
-        elif now - self._rate_start[1] >= 1.0:
-            self._rate = (index - self._rate_start[0]) / (now - self._rate_start[1]) or None
 
 
 def configured(model, options: LiveOptions) -> tuple[Detector, str | None]:

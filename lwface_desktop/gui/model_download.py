@@ -10,7 +10,6 @@ loads it as File › Load model… does and reports back with model_loaded().
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from lwface_desktop.core.weights import (
     DEFAULT_MODEL,
     OFFICIAL_BYTES,
+    Cancel,
     DownloadCancelled,
     ModelMissing,
     download,
@@ -54,7 +54,7 @@ class ModelDownload(QObject):
         super().__init__(parent)
         self.base_url = base_url  # None: LWFACE_WEIGHTS_URL, or else the official release
         self.job: workers.Job | None = None
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._banners: list[Banner] = []  # where the download under way (or just ended) shows
         self._offering: set[Banner] = set()  # the banners whose button offers the download again
         self._reported = -1               # the last progress step sent to the GUI thread
@@ -82,7 +82,7 @@ class ModelDownload(QObject):
             self._show_progress(*self._progress)
             return
         self._banners = [banner]
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._reported = -1
         cancel, base_url = self._cancel, self.base_url
         self.job = workers.start_job(
@@ -93,7 +93,8 @@ class ModelDownload(QObject):
         self.status.emit(f"Downloading {DEFAULT_MODEL}.pt…")
 
     def cancel(self) -> None:
-        """Ask the download to stop; it ends at its next block (the banners say so meanwhile)."""
+        """Ask the download to stop: its connection is cut, so it ends at once even while the
+        server sends nothing (the banners say so until the job's end)."""
         if self.job is None or self._cancel.is_set():
             return
         self._cancel.set()

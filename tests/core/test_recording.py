@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from lwface_desktop.core.outputs import TEMP_PREFIX, OutputError
-from lwface_desktop.core.recording import FREE_CHECK_FRAMES, Recorder
+from lwface_desktop.core.recording import (
+    FREE_CHECK_FRAMES,
+    MAX_GAP_S,
+    RATE_WINDOW_S,
+    DeliveryRate,
+    Recorder,
+    recording_rate,
+)
 from lwface_desktop.core.sources import FrameSource
 from tests.conftest import CLIP_FRAMES_PER_PHOTO
 
@@ -169,3 +176,49 @@ def test_a_kill_9_loses_only_the_part_being_written(tmp_path, photos):
     hidden = [name for name in names if name.startswith(TEMP_PREFIX)]
     assert sorted(names) == sorted(["take.mp4", *hidden]) and len(hidden) == 1  # the half-written part
     assert not cv2.VideoCapture(str(folder / hidden[0])).isOpened()  # is lost: no MP4 index yet
+
+
+def delivered(rate: DeliveryRate, fps: float, seconds: float, first: int = 0, start: float = 0.0,
+              every: int = 1) -> tuple[int, float]:
+    """Frames first, first + every, … of a source sending fps frames a second, seen for seconds
+    from start (every > 1: a slow detector takes one frame in every): the next frame number and time."""
+    index = first
+    while index - first < round(fps * seconds):
+        rate.add(index, start + (index - first) / fps)
+        index += every
+    return index, start + (index - first) / fps
+
+
+def test_a_live_source_slower_than_it_says_is_recorded_at_the_rate_it_delivers():
+    """A V4L2 camera that reports 30 but sends 15 in low light: recorded at 30, the video
+    would play twice too fast."""
+    rate = DeliveryRate()
+    delivered(rate, 15, 2.0, every=3)
+    assert rate.rate == pytest.approx(15) and recording_rate(30.0, rate.rate, live=True) == 15.0
+    assert recording_rate(30.0, 25.0, live=True) == 30.0     # 17% off: noise
+    assert recording_rate(30.0, 23.5, live=True) == 23.5     # 22% off: clearly not 30
+    assert recording_rate(30.0, 36.5, live=True) == 36.5     # faster than it says, clearly
+    assert recording_rate(30.0, 14.96, live=True) == 15.0    # to a tenth
+    assert recording_rate(30.0, 15.0, live=False) == 30.0    # a video file's rate is exact
+    assert recording_rate(None, 12.0, live=False) == 12.0    # one that says none: as measured
+    assert recording_rate(None, None, live=True) == 30.0     # nothing known yet
+
+
+def test_the_delivery_rate_is_trusted_only_once_enough_frames_span_a_second():
+    rate = DeliveryRate()
+    delivered(rate, 15, 0.9)
+    assert rate.rate is None and recording_rate(30.0, rate.rate, live=True) == 30.0  # Record too soon: as reported
+    rate = DeliveryRate()
+    delivered(rate, 5, 1.6)  # 8 frames in 1.6 s: too few to tell
+    assert rate.rate is None
+
+
+def test_the_delivery_rate_follows_the_last_seconds_and_skips_a_reconnect():
+    rate = DeliveryRate()
+    index, now = delivered(rate, 30, 10.0)
+    index, now = delivered(rate, 15, RATE_WINDOW_S, index, now)  # the light goes down
+    assert rate.rate == pytest.approx(15, rel=0.05)
+    index, now = delivered(rate, 15, 0.5, index, now + MAX_GAP_S + 1)  # a reconnect: a pause, numbers go on
+    assert rate.rate is None  # measured again from the reconnect on
+    delivered(rate, 15, 2.0, index, now)
+    assert rate.rate == pytest.approx(15)

@@ -3,13 +3,19 @@
 said in words while the live view goes on. Faces (YuNet, bundled) on real clips."""
 
 import os
+import queue
 import signal
+import threading
 
+import cv2
 import pytest
 from PySide6.QtCore import Qt
+from skimage import data
 
 from lwface_desktop.core.outputs import TEMP_PREFIX
 from lwface_desktop.core.recording import MAX_GAP_S
+from lwface_desktop.core.sources import SourceError, describe_source
+from lwface_desktop.gui import camera_worker
 from lwface_desktop.gui import main_window as main_window_module
 from lwface_desktop.gui import recorder as recorder_module
 from lwface_desktop.gui.camera_tab import RUNNING
@@ -111,6 +117,76 @@ def test_a_folder_that_cannot_be_written_is_said_and_the_live_view_goes_on(qtbot
     seen = len(frames)
     qtbot.waitUntil(lambda: len(frames) >= seen + 3, timeout=TIMEOUT)  # the live view goes on
     assert camera.state() == RUNNING and camera.worker.recorder is None
+
+
+class SlowStream:
+    """A live source (what FrameSource gives in its place) that reports 30 frames a second but
+    sends a frame only when the test calls send(n): frame n, seen n / 15 s after the first by the
+    worker's clock. Driven so, the rate it delivers is 15 however fast the machine is."""
+
+    def __init__(self, monkeypatch):
+        self.frames: queue.Queue = queue.Queue()
+        self.now = 0.0
+        self.gone = threading.Event()
+        self.image = cv2.resize(data.astronaut(), (320, 240))
+        stream = self
+
+        class Source:
+            fps, fps_reported, is_live, error = 30.0, True, True, None
+
+            def __init__(self, source):
+                if stream.gone.is_set():
+                    raise SourceError("not there any more")
+                self.name = describe_source(source)
+
+            def read(self):
+                return None if stream.gone.is_set() else stream.frames.get()  # None: unplugged
+
+            def release(self):
+                pass
+
+        monkeypatch.setattr(camera_worker, "FrameSource", Source)
+        monkeypatch.setattr(camera_worker.CameraWorker, "clock", staticmethod(lambda: self.now))
+
+    def send(self, index: int) -> None:
+        self.now = index / 15
+        self.frames.put(self.image)
+
+    def unplug(self) -> None:
+        self.gone.set()
+        self.frames.put(None)
+
+
+@pytest.fixture
+def slow_stream(monkeypatch):
+    return SlowStream(monkeypatch)
+
+
+def test_a_live_source_slower_than_it_says_is_recorded_at_the_rate_it_delivers(qtbot, camera, videos, monkeypatch,
+                                                                              slow_stream):
+    """It reports 30 and sends 15 (a camera in low light): a video at 30 would play twice too fast."""
+    frames = record_frames(monkeypatch)
+
+    def send(index: int) -> None:  # one frame, and wait until it was shown: none is dropped
+        slow_stream.send(index)
+        qtbot.waitUntil(lambda: bool(frames) and frames[-1][2]["index"] == index, timeout=TIMEOUT)
+
+    camera.set_source("rtsp://camera.example/live")
+    camera.start()
+    try:
+        for index in range(30):  # 2 s of it, since Start
+            send(index)
+        camera.recording.start()
+        for index in range(30, 45):
+            send(index)
+        with qtbot.waitSignal(camera.recording.saved, timeout=TIMEOUT) as saved:
+            camera.recording.stop()
+    finally:  # before the window closes: its capture thread waits in read()
+        camera.stop()
+        slow_stream.unplug()
+    result = saved.args[0]
+    written, fps = read_video(only_file(videos))
+    assert result.fps == fps == 15 and len(written) == result.frames >= 15  # it plays at the speed it was seen
 
 
 # The app in a child process: once the camera runs it records, and says "recording" on stdout

@@ -8,8 +8,8 @@ import pytest
 
 from lwface_desktop.core import weights
 from lwface_desktop.gui.model_download import CANCEL, DOWNLOAD, NO_MODEL
+from tests import model_server
 from tests.conftest import WEIGHTS, needs_official_model
-from tests.gui import model_server
 from tests.gui.conftest import SETTLE_MS
 
 pytestmark = needs_official_model
@@ -48,18 +48,19 @@ def test_no_model_offers_the_download_which_fetches_verifies_and_uses_it(qtbot, 
     assert server.requests == 1
 
 
-def test_cancel_stops_the_download_and_keeps_nothing(qtbot, window, photos, no_model, serve):
+def test_cancel_stops_a_stalled_download_at_once_and_keeps_nothing(qtbot, window, photos, no_model, serve):
     server = serve(WEIGHTS.read_bytes(), held=True)
     tab = offered_download(qtbot, window, photos)
     tab.message.button.click()
-    qtbot.waitUntil(lambda: tab.message.progress.value() > 0, timeout=SETTLE_MS)
-    tab.message.button.click()  # Cancel
+    qtbot.waitUntil(lambda: tab.message.progress.value() > 0 and server.stalled.is_set(), timeout=SETTLE_MS)
+    tab.message.button.click()  # Cancel, while the server sends nothing more
     assert tab.message.text() == "Cancelling the download…" and tab.message.action() == ""
-    server.release()  # the next block arrives, and the download sees it was cancelled
+    # The download's read waits for a server that never sends again: Cancel cuts the connection.
     qtbot.waitUntil(lambda: window.model_download.job is None, timeout=SETTLE_MS)
+    assert server.held
     assert tab.message.text() == "The download was cancelled; nothing was kept."
     assert tab.message.action() == DOWNLOAD  # offered again
-    assert list(no_model.iterdir()) == []  # no model, no .partial
+    assert list(no_model.iterdir()) == []  # no model, no temporary file
     assert window.statusBar().currentMessage() == "Download cancelled."
     assert tab.result is None
 

@@ -10,8 +10,8 @@ import pytest
 from lwface_desktop.core import weights
 from lwface_desktop.core.resources import resource_path
 from lwface_desktop.gui.models_dialog import COLUMNS
+from tests import model_server
 from tests.conftest import WEIGHTS, needs_official_model
-from tests.gui import model_server
 from tests.gui.conftest import SETTLE_MS
 
 pytestmark = needs_official_model
