@@ -223,13 +223,16 @@ class _AtLeast(Detector):
 
     def __init__(self, detector: Detector, min_score: float):
         self.detector, self.min_score = detector, min_score
-        self.label, self.decode_side = detector.label, detector.decode_side
+        self.label, self.kind, self.decode_side = detector.label, detector.kind, detector.decode_side
 
     def detect(self, image) -> list[Detection]:
         return self._kept(self.detector.detect(image))
 
     def detect_photo(self, photo) -> list[Detection]:
         return self._kept(self.detector.detect_photo(photo))
+
+    def lowest_score(self) -> float:
+        return self.min_score
 
     def _kept(self, detections: list[Detection]) -> list[Detection]:
         return [d for d in detections if d.score >= self.min_score]
