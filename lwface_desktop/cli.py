@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _anonymize_option(detect, "the images written by --output; the text or JSON still gives every face's box")
     detect.add_argument("--csv", metavar="DETS.csv",
                         help="every detection of every image, one row each: photo, label, score, x1, y1, x2, y2, "
-                             "width, height")
+                             "width, height, detector, min_score, output (the file --output wrote)")
     detect.add_argument("--jsonl", metavar="DETS.jsonl", help="the same rows as JSON lines")
     detect.add_argument("--overwrite", action="store_true",
                         help="replace existing --output, --csv and --jsonl files (never an input)")

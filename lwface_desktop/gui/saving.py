@@ -1,8 +1,8 @@
 """What the Save and Snapshot buttons write. Runs in jobs (gui.workers), never on the GUI thread.
 
-Both write through core.images.save_image, so through core.outputs.writing(): under a temporary name
-beside the target, renamed into place only when complete, so a crash leaves the whole file or
-nothing, never half of one.
+Both write through core.images (save_image; save_new for a snapshot's new name), so through
+core.outputs.writing(): under a temporary name beside the target, renamed into place only when
+complete, so a crash leaves the whole file or nothing, never half of one.
 """
 
 from __future__ import annotations
