@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _anonymize_option(detect, "the images written by --output; the text or JSON still gives every face's box")
     detect.add_argument("--csv", metavar="DETS.csv",
                         help="every detection of every image, one row each: photo, label, score, x1, y1, x2, y2, "
-                             "width, height")
+                             "width, height, detector, min_score, output (the file --output wrote)")
     detect.add_argument("--jsonl", metavar="DETS.jsonl", help="the same rows as JSON lines")
     detect.add_argument("--overwrite", action="store_true",
                         help="replace existing --output, --csv and --jsonl files (never an input)")
@@ -223,13 +223,16 @@ class _AtLeast(Detector):
 
     def __init__(self, detector: Detector, min_score: float):
         self.detector, self.min_score = detector, min_score
-        self.label, self.decode_side = detector.label, detector.decode_side
+        self.label, self.kind, self.decode_side = detector.label, detector.kind, detector.decode_side
 
     def detect(self, image) -> list[Detection]:
         return self._kept(self.detector.detect(image))
 
     def detect_photo(self, photo) -> list[Detection]:
         return self._kept(self.detector.detect_photo(photo))
+
+    def lowest_score(self) -> float:
+        return self.min_score
 
     def _kept(self, detections: list[Detection]) -> list[Detection]:
         return [d for d in detections if d.score >= self.min_score]

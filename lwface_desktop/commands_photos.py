@@ -14,10 +14,12 @@ from lwface_desktop.terminal import OVERWRITE_HINT, ms, report_error, report_ski
 
 class _Outputs:
     """Where each input's annotated image goes: one file for one input, else a folder in which
-    each image gets a name not yet taken (core.images.unused_path), so nothing is overwritten."""
+    each image gets a new name as File › Export all… names it (core.export.exported_name:
+    photo-faces.jpg, photo-blurred.jpg, -2 if taken), so nothing is overwritten."""
 
-    def __init__(self, inputs: list[str], output: str | None, suffix: str, overwrite: bool, folders: bool = False):
-        self.inputs, self.suffix, self.overwrite = inputs, suffix, overwrite
+    def __init__(self, inputs: list[str], output: str | None, label: str, hide: str, overwrite: bool,
+                 folders: bool = False):
+        self.inputs, self.label, self.hide, self.overwrite = inputs, label, hide, overwrite
         self.file: Path | None = None
         self.folder: Path | None = None
         if output is None:
@@ -50,23 +52,21 @@ class _Outputs:
             except OSError as e:
                 raise OutputError(f"The output folder {self.folder} cannot be made: {e.strerror or e}.") from None
 
-    def save(self, image_path: str, annotated) -> Path:
-        from lwface_desktop.core.images import save_image, unused_path
-        from lwface_desktop.core.outputs import check_outputs
+    def save(self, image_path: str, annotated, detections) -> Path:
+        from lwface_desktop.core.export import exported_name
+        from lwface_desktop.core.images import save_image, save_new
 
         if self.file is not None:
             save_image(annotated, self.file, overwrite=self.overwrite)
             return self.file
         assert self.folder is not None  # wanted: a file or a folder
-        target = unused_path(self.folder, f"{Path(image_path).stem}-{self.suffix}", ".jpg")
-        check_outputs([target], self.inputs)
-        save_image(annotated, target, overwrite=False)  # refused if the name was taken meanwhile
-        return target
+        # A new name is no input: every input exists, and save_new never takes a name that does.
+        return save_new(annotated, self.folder, exported_name(Path(image_path), self.label, self.hide, detections))
 
 
 def detect(args: argparse.Namespace, detector) -> int:
     images, folders, failed = _photos_in(args.images, args.json)
-    outputs = _Outputs(images, args.output, f"{detector.label}s", args.overwrite, folders)
+    outputs = _Outputs(images, args.output, detector.label, args.anonymize, args.overwrite, folders)
     with _tables(args, images) as tables:
         return int(_detect_each(args, detector, images, outputs, tables) or failed)
 
@@ -129,9 +129,10 @@ def _detect_each(args: argparse.Namespace, detector, images: list[str], outputs:
             timing = {"decode": ms(result.timing["decode"]), "detect": ms(result.timing["detect"])}
             if outputs.wanted:
                 start = time.perf_counter()
-                target = outputs.save(image_path, result.annotated)
+                target = outputs.save(image_path, result.annotated, result.detections)
                 timing["save"] = ms(result.timing["draw"] + time.perf_counter() - start)
             timing["total"] = round(sum(timing.values()), 1)
+            tables.add(Path(image_path), result.width, result.height, result.detections, detector, target)
         except UserError as e:
             failed = True
             report_error(args.json, image_path, str(e))
@@ -147,7 +148,6 @@ def _detect_each(args: argparse.Namespace, detector, images: list[str], outputs:
             report_error(args.json, image_path, f"unexpected error: {e}")
             continue
         detections = result.detections
-        tables.add(Path(image_path), result.width, result.height, detections)
         if args.json:
             print(json.dumps({"image": image_path, "width": result.width, "height": result.height,
                               "detector": args.detector,

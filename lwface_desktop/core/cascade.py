@@ -90,7 +90,7 @@ def _is_colour(rgb: np.ndarray) -> bool:
 class FaceCascade(Detector):
     """Frontal faces in photos. Safe to share between threads; build once, reuse."""
 
-    label = "face"
+    label, kind = "face", "cascade"
 
     def __init__(self, work_side: int = WORK_SIDE, min_hits: int = MIN_HITS):
         from skimage.data import lbp_frontal_face_cascade_filename
@@ -101,6 +101,9 @@ class FaceCascade(Detector):
         self.min_hits = min_hits
         self._cascade = Cascade(lbp_frontal_face_cascade_filename())
         self._lock = threading.Lock()  # the Cython cascade is not documented as reentrant
+
+    def lowest_score(self) -> float:
+        return 0.5  # min_hits windows at least, scored hits / (hits + min_hits)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in image (HxWx3 uint8 RGB, or HxW uint8 grey), best first.

@@ -84,6 +84,7 @@ class Detector:
     Photo that may be a reduced decode (images.open_photo) of at least decode_side pixels."""
 
     label: str                # what one detection is called in a count ("face", "object")
+    kind = ""                 # which detector, as detectors.KINDS names it ("yunet"): for the tables
     # The long side a photo must be decoded at for this detector's results to hold;
     # None: the full-resolution decode (a reduced JPEG decode would change them).
     decode_side: int | None = None
@@ -94,3 +95,7 @@ class Detector:
     def detect_photo(self, photo) -> list[Detection]:
         """Detections in a Photo, boxes in its full-resolution pixels."""
         return [d.scaled(1 / photo.scale) for d in self.detect(photo.pixels)]
+
+    def lowest_score(self) -> float | None:
+        """The score below which it reports nothing (its threshold), for the record; None if it has none."""
+        return None

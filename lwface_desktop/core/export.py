@@ -6,16 +6,26 @@ photo-faces-2.jpg, …) and every file is written under a temporary name and lin
 only when complete (outputs.writing), so a second export into the same folder writes new
 names beside the first one's files and leaves them as they were. Photos are done one at a
 time (a 120-megapixel photo decodes to 360 MB), so memory does not grow with their number.
-The two tables are written as the photos are done and put in place at the end, cancelled or
-not, holding a row for each detection in the photos written.
+The two tables are written as the photos are done (each photo's rows on the disk before the
+next photo is written) and put in place at the end, cancelled or not, holding a row for each
+detection in the photos written. A photo that fails is said and the others go on; a full
+disk stops the export, and what was written is still put in place and said.
+
+The tables hold every file name as text any program can read: a name that is not valid
+UTF-8 (bytes from another system, such as a Latin-1 caf\\xe9.jpg) has its odd bytes written
+as \\xNN escapes, as Python shows bytes. In the CSV only, a cell that a spreadsheet would run
+as a formula (one starting with = + - @, a tab or a carriage return: a file or class name
+can) starts with a single quote, as OWASP advises; the JSON lines keep every value as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,63 +35,131 @@ from typing import IO
 from lwface_desktop.core.anonymise import HIDDEN_WORDS, hidden_faces
 from lwface_desktop.core.detection import Detection, Detector, count_text
 from lwface_desktop.core.errors import UserError
-from lwface_desktop.core.images import open_photo, save_image, unused_path
-from lwface_desktop.core.outputs import OutputError, writing
+from lwface_desktop.core.images import JPEG_MAX_SIDE, TooLargeForJpeg, open_photo, save_new, unused_path
+from lwface_desktop.core.outputs import DiskFull, OutputError, write_error, writing
 from lwface_desktop.core.pipeline import analyse_photo, render
 
-FIELDS = ("photo", "label", "score", "x1", "y1", "x2", "y2", "width", "height")
+FIELDS = ("photo", "label", "score", "x1", "y1", "x2", "y2", "width", "height", "detector", "min_score", "output")
 TABLE_STEM = "detections"
-NAME_ATTEMPTS = 100  # another program taking the very name chosen, again and again: give up
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet cell a formula
 log = logging.getLogger(__name__)
 
 
-def detection_rows(photo: Path, width: int, height: int, detections: Sequence[Detection]) -> list[dict]:
-    """One row per detection (FIELDS): the photo's path, the label, the score (4 places), the
-    box in whole pixels of the full-resolution upright photo, and that photo's size."""
+def path_text(path: str | Path) -> str:
+    """path as text that any file can hold: the bytes of a name that is not valid UTF-8 (which
+    Python holds as lone surrogates, 'caf\\udce9.jpg') written as \\xNN ('caf\\xe9.jpg')."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def detection_rows(photo: Path, width: int, height: int, detections: Sequence[Detection], detector: Detector,
+                   output: Path | None = None) -> list[dict]:
+    """One row per detection (FIELDS): the photo's path (path_text), the label, the score (4
+    places), the box in whole pixels of the full-resolution upright photo, that photo's size,
+    the detector's kind and its lowest score, and the annotated file written (None: none)."""
+    lowest = detector.lowest_score()
+    setting = {"detector": detector.kind, "min_score": None if lowest is None else round(lowest, 4),
+               "output": None if output is None else path_text(output)}
     rows = []
     for d in detections:
         entry = d.to_json()
         x1, y1, x2, y2 = entry["box"]
-        rows.append({"photo": str(photo), "label": entry["label"], "score": entry["score"],
-                     "x1": x1, "y1": y1, "x2": x2, "y2": y2, "width": width, "height": height})
+        rows.append({"photo": path_text(photo), "label": entry["label"], "score": entry["score"],
+                     "x1": x1, "y1": y1, "x2": x2, "y2": y2, "width": width, "height": height, **setting})
     return rows
+
+
+def spreadsheet_safe(value):
+    """value, but for text a spreadsheet would run as a formula: that text after a single quote."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 class DetectionTables:
     """A CSV and/or a JSON Lines file of detections, rows added photo by photo, each file
-    written through outputs.writing (in place only when closed without an error)."""
+    written through outputs.writing (in place only when closed without an error). Each is
+    put in place on its own: one that cannot be leaves the other in place."""
 
     def __init__(self, csv_path: Path | None, jsonl_path: Path | None, overwrite: bool = False):
         self.csv_path, self.jsonl_path, self.overwrite = csv_path, jsonl_path, overwrite
         self.rows = 0
-        self._csv: csv.DictWriter | None = None
-        self._jsonl: IO[str] | None = None
-        self._closing = contextlib.ExitStack()
+        self.problems: list[str] = []  # why a table could not be put in place (its path is then None)
+        self._csv_text = io.StringIO()  # the csv module's rows, before they go to the file
+        self._csv = csv.DictWriter(self._csv_text, FIELDS)
+        self._streams: dict[Path, IO[str]] = {}
+        self._closing: dict[Path, contextlib.ExitStack] = {}
 
     def __enter__(self) -> DetectionTables:
         with contextlib.ExitStack() as opening:
+            for path in (self.csv_path, self.jsonl_path):
+                if path is None:
+                    continue
+                with contextlib.ExitStack() as table:
+                    temp = table.enter_context(writing(path, self.overwrite))
+                    # utf-8-sig: spreadsheets then read names with accents correctly. Text that no
+                    # encoding holds (a lone surrogate) is written as a \\u escape, never an error.
+                    is_csv = path == self.csv_path
+                    self._streams[path] = table.enter_context(open(
+                        temp, "w", encoding="utf-8-sig" if is_csv else "utf-8", newline="" if is_csv else None,
+                        errors="backslashreplace"))
+                    self._closing[path] = table.pop_all()
+                opening.push(self._closing[path])  # deleted if a later step fails
             if self.csv_path is not None:
-                temp = opening.enter_context(writing(self.csv_path, self.overwrite))
-                # utf-8-sig: spreadsheets then read names with accents correctly
-                stream = opening.enter_context(open(temp, "w", newline="", encoding="utf-8-sig"))
-                self._csv = csv.DictWriter(stream, FIELDS)
                 self._csv.writeheader()
-            if self.jsonl_path is not None:
-                temp = opening.enter_context(writing(self.jsonl_path, self.overwrite))
-                self._jsonl = opening.enter_context(open(temp, "w", encoding="utf-8"))
-            self._closing = opening.pop_all()
+                self._put(self.csv_path, self._csv_rows())
+            opening.pop_all()
         return self
 
-    def __exit__(self, *exc) -> bool | None:
-        return self._closing.__exit__(*exc)  # closes the files, then renames them (or deletes on error)
+    def __exit__(self, kind, error, traceback) -> None:
+        """After the block: each table closed and put in place, then OutputError saying any that
+        could not be (unless close() was called: its caller reads problems); after an error in
+        the block: deleted."""
+        if kind is None:
+            if self._closing:
+                self.close()
+                if self.problems:
+                    raise OutputError(" ".join(self.problems))
+            return
+        for table in self._closing.values():
+            with contextlib.suppress(Exception):  # deleting it is all there is left to do
+                table.__exit__(kind, error, traceback)
 
-    def add(self, photo: Path, width: int, height: int, detections: Sequence[Detection]) -> None:
-        for row in detection_rows(photo, width, height, detections):
-            if self._csv is not None:
-                self._csv.writerow(row)
-            if self._jsonl is not None:
-                self._jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
-            self.rows += 1
+    def close(self) -> None:
+        """Each table put in place; one that cannot be is said in problems and its path set to None."""
+        closing, self._closing = self._closing, {}
+        for path, table in closing.items():
+            try:
+                table.close()
+            except OutputError as e:
+                self.problems.append(str(e))
+                if path == self.csv_path:
+                    self.csv_path = None
+                else:
+                    self.jsonl_path = None
+
+    def add(self, photo: Path, width: int, height: int, detections: Sequence[Detection], detector: Detector,
+            output: Path | None = None) -> None:
+        """The rows of one photo (detection_rows), on the disk when this returns; OutputError
+        (DiskFull when the disk is full) if they cannot be written."""
+        rows = detection_rows(photo, width, height, detections, detector, output)
+        if self.csv_path is not None:
+            self._csv.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+            self._put(self.csv_path, self._csv_rows())
+        if self.jsonl_path is not None:
+            self._put(self.jsonl_path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+        self.rows += len(rows)
+
+    def _csv_rows(self) -> str:
+        text = self._csv_text.getvalue()
+        self._csv_text.seek(0)
+        self._csv_text.truncate()
+        return text
+
+    def _put(self, path: Path, text: str) -> None:
+        stream = self._streams[path]
+        try:
+            stream.write(text)
+            stream.flush()  # on the disk before the next photo's megabytes: a full disk then spares them
+        except OSError as e:
+            raise write_error(path, e) from None
 
 
 @dataclass
@@ -89,11 +167,14 @@ class ExportSummary:
     folder: Path
     written: list[Path] = field(default_factory=list)           # the annotated photos, in order
     failed: list[tuple[Path, str]] = field(default_factory=list)  # a photo and why, in words
-    csv: Path | None = None
+    csv: Path | None = None       # None: not written (table_problems says why)
     jsonl: Path | None = None
     detections: int = 0
     label: str = "face"
     cancelled: bool = False
+    stopped: str = ""             # why the export stopped before the end ("the disk is full"); "" if not
+    not_tried: int = 0            # photos left when it stopped
+    table_problems: list[str] = field(default_factory=list)  # why a table could not be put in place
 
     def text(self) -> str:
         """One sentence for the status bar: what was written, where, and what was not."""
@@ -101,6 +182,10 @@ class ExportSummary:
         text = f"Exported {photos} and {count_text(self.detections, self.label)} to {self.folder}"
         if self.failed:
             text += f"; {len(self.failed)} could not be exported"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}, {self.not_tried} photo{'' if self.not_tried == 1 else 's'} not tried"
+        for problem in self.table_problems:  # "Could not write …." as a clause of the sentence
+            text += f"; {problem[:1].lower()}{problem[1:].rstrip('.')}"
         return text + (" (cancelled)" if self.cancelled else "")
 
 
@@ -118,8 +203,10 @@ def export_photos(photos: Sequence[Path], folder: Path, detector: Detector, hide
     JPEG in folder, and every detection in folder/detections.csv and detections.jsonl (new
     names too). known: detections already found with this detector's settings, reused instead
     of detecting again. progress(done, total, photo) after each photo; cancel stops before the
-    next one. A photo that cannot be read or written is listed in failed and the others go on.
-    OutputError if the folder cannot be made or the tables cannot be written at all."""
+    next one. A photo that cannot be read or written is listed in failed and the others go on;
+    a full disk stops the export (stopped). A table that cannot be put in place at the end is
+    said in table_problems. OutputError only if the folder cannot be made or the tables cannot
+    be started at all."""
     known = known or {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -132,26 +219,42 @@ def export_photos(photos: Sequence[Path], folder: Path, detector: Detector, hide
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
                 break
-            try:
-                width, height, detections = _export_one(photo, folder, detector, hide, landmarks,
-                                                        known.get(photo), summary)
-            except UserError as e:
-                summary.failed.append((photo, str(e)))
-            except MemoryError:
-                summary.failed.append((photo, f"{photo.name} needs more memory than is free."))
-            except Exception as e:  # a bug of ours: said for this photo, and the others go on
-                log.exception("exporting %s failed", photo)
-                summary.failed.append((photo, f"unexpected error: {e}"))
-            else:
-                tables.add(photo, width, height, detections)
-                summary.detections += len(detections)
+            _export_or_say_why(photo, folder, detector, hide, landmarks, known.get(photo), summary, tables)
             if progress is not None:
                 progress(done, len(photos), photo)
+            if summary.stopped:
+                summary.not_tried = len(photos) - done
+                break
+        tables.close()  # each table in place, or why not: the summary is not lost for it
+    summary.csv, summary.jsonl, summary.table_problems = tables.csv_path, tables.jsonl_path, tables.problems
     return summary
 
 
+def _export_or_say_why(photo: Path, folder: Path, detector: Detector, hide: str, landmarks: bool,
+                       detections: list[Detection] | None, summary: ExportSummary, tables: DetectionTables) -> None:
+    """One photo exported and its rows added, or in summary.failed with why (and the export
+    stopped if the disk is full)."""
+    try:
+        _export_one(photo, folder, detector, hide, landmarks, detections, summary, tables)
+    except DiskFull as e:
+        summary.failed.append((photo, str(e)))
+        summary.stopped = "the disk is full"  # every next photo would be decoded and detected for nothing
+    except TooLargeForJpeg as e:  # export writes JPEG only: "save it as PNG" is no advice here
+        size = f"{e.width:,} pixels wide, too wide" if e.width > JPEG_MAX_SIDE \
+            else f"{e.height:,} pixels high, too high"
+        summary.failed.append((photo, f"{photo.name} is {size} for a JPEG file ({JPEG_MAX_SIDE:,} at most): "
+                                      "it was not exported."))
+    except UserError as e:
+        summary.failed.append((photo, str(e)))
+    except MemoryError:
+        summary.failed.append((photo, f"{photo.name} needs more memory than is free."))
+    except Exception as e:  # a bug of ours: said for this photo, and the others go on
+        log.exception("exporting %s failed", photo)
+        summary.failed.append((photo, f"unexpected error: {e}"))
+
+
 def _export_one(photo: Path, folder: Path, detector: Detector, hide: str, landmarks: bool,
-                detections: list[Detection] | None, summary: ExportSummary) -> tuple[int, int, list[Detection]]:
+                detections: list[Detection] | None, summary: ExportSummary, tables: DetectionTables) -> None:
     if detections is None:
         analysis = analyse_photo(photo, detector, view_max_side=None, hide=hide, landmarks=landmarks)
         width, height, detections, image = analysis.width, analysis.height, analysis.detections, analysis.annotated
@@ -161,14 +264,7 @@ def _export_one(photo: Path, folder: Path, detector: Detector, hide: str, landma
         width, height = decoded.width, decoded.height
         image = render(decoded.pixels, detections, hide, landmarks=landmarks)
         del decoded
-    for _ in range(NAME_ATTEMPTS):
-        target = unused_path(folder, exported_name(photo, detector.label, hide, detections), ".jpg")
-        try:
-            save_image(image, target, overwrite=False)  # refused if the name was taken meanwhile
-        except OutputError:
-            if not target.exists():
-                raise
-            continue  # another program took the name between unused_path and the rename: the next one
-        summary.written.append(target)
-        return width, height, detections
-    raise OutputError(f"Could not find a free name for {photo.name} in {folder}.")
+    target = save_new(image, folder, exported_name(photo, detector.label, hide, detections), ".jpg")
+    summary.written.append(target)
+    tables.add(photo, width, height, detections, detector, target)
+    summary.detections += len(detections)

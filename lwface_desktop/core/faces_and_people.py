@@ -24,7 +24,7 @@ class FacesAndPeople(Detector):
     """faces.detect() and objects.detect() merged: faces first, then people. Thread-safe as
     its two detectors are; with_options() copies share both and the face thread."""
 
-    label = "detection"
+    label, kind = "detection", "faces+people"
     decode_side = None  # YOLOv5's results hold only on the full decode
 
     def __init__(self, faces: Detector, objects):

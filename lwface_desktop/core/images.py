@@ -36,10 +36,23 @@ _ORIENTATION = 0x0112       # the EXIF tag
 _SIDEWAYS = (5, 6, 7, 8)    # orientations that swap width and height
 JPEG_MAX_SIDE = 65_500      # libjpeg's limit, for a width or a height
 _STRIP_BYTES = 8 << 20      # Pillow -> numpy copy in strips of this size: no second full copy
+NAME_ATTEMPTS = 100         # save_new: another program taking the very name chosen, again and again
 
 
 class SaveError(ImageError, outputs.OutputError):
     """save_image could not write the file (caught as either ImageError or OutputError)."""
+
+
+class SaveDiskFull(SaveError, outputs.DiskFull):
+    """save_image found the disk full (caught as outputs.DiskFull too)."""
+
+
+class TooLargeForJpeg(SaveError):
+    """A picture wider or higher than JPEG_MAX_SIDE, refused before encoding; width in pixels."""
+
+    def __init__(self, message: str, width: int, height: int):
+        super().__init__(message)
+        self.width, self.height = width, height
 
 
 @dataclass(frozen=True)
@@ -180,13 +193,40 @@ def save_image(image: np.ndarray, path: str | Path, overwrite: bool = True) -> N
     the default True is for saves the user confirmed in a dialog.
     """
     path = Path(path)
-    fmt = SAVE_SUFFIXES.get(path.suffix.lower())
+    _write(_encode(image, _format(path.name), path.name), path, overwrite)
+
+
+def save_new(image: np.ndarray, folder: Path, stem: str, suffix: str = ".jpg") -> Path:
+    """image (HxWx3 uint8 RGB) as a new file in folder, named stem + suffix, or stem-2,
+    stem-3… if taken (unused_path); JPEG or PNG by suffix. Never over an existing file, even
+    one another program writes between the choice of the name and the rename: then the next
+    free name. Encoded once, however many names are tried. The path written."""
+    encoded = _encode(image, _format(f"{stem}{suffix}"), f"{stem}{suffix}")
+    for _ in range(NAME_ATTEMPTS):
+        target = unused_path(folder, stem, suffix)
+        try:
+            _write(encoded, target, overwrite=False)  # refused if the name was taken meanwhile
+        except SaveError:
+            if not os.path.lexists(target):
+                raise
+            continue
+        return target
+    raise SaveError(f"Could not find a free name for {stem}{suffix} in {folder}.")
+
+
+def _format(name: str) -> str:
+    fmt = SAVE_SUFFIXES.get(Path(name).suffix.lower())
     if fmt is None:
-        raise ImageError(f"{path.name}: choose a name ending in .jpg or .png.")
-    encoded = _encode(image, fmt, path.name)
+        raise ImageError(f"{name}: choose a name ending in .jpg or .png.")
+    return fmt
+
+
+def _write(encoded: np.ndarray, path: Path, overwrite: bool) -> None:
     try:
         with outputs.writing(path, overwrite=overwrite) as temp:
             temp.write_bytes(encoded.data)
+    except outputs.DiskFull as e:
+        raise SaveDiskFull(str(e)) from None
     except outputs.OutputError as e:
         raise SaveError(str(e)) from None
 
@@ -200,8 +240,8 @@ def _encode(image: np.ndarray, fmt: str, name: str) -> np.ndarray:
     GIL for a 55 MB PNG): it reported success writing to a full device, and crashed the process
     on a path that is not valid UTF-8. Here the write is Python's, whose errors are reported."""
     if fmt == "JPEG" and max(image.shape[:2]) > JPEG_MAX_SIDE:
-        raise SaveError(f"{name} could not be written: a JPEG file can be at most {JPEG_MAX_SIDE:,} pixels "
-                        "wide or high. Save it as PNG.")
+        raise TooLargeForJpeg(f"{name} could not be written: a JPEG file can be at most {JPEG_MAX_SIDE:,} pixels "
+                              "wide or high. Save it as PNG.", image.shape[1], image.shape[0])
     params = [cv2.IMWRITE_JPEG_QUALITY, 92] if fmt == "JPEG" else [cv2.IMWRITE_PNG_COMPRESSION, 1]
     try:
         ok, encoded = cv2.imencode(".jpg" if fmt == "JPEG" else ".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)

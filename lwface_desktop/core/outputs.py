@@ -34,6 +34,10 @@ class OutputError(UserError):
     """An output that would destroy something, or cannot be written; the message says which."""
 
 
+class DiskFull(OutputError):
+    """The disk is full: a run of many outputs stops, as every next one would fail too."""
+
+
 def same_file(a: Path, b: Path) -> bool:
     """a and b are one file (a hard link, a symlink to it), or would be where they do not exist."""
     try:
@@ -69,6 +73,13 @@ def _folder_problem(folder: Path, name: str, e: OSError) -> str:
     if e.errno == errno.ENOSPC:
         return f"The disk holding {folder} is full."
     return f"Cannot write in the folder {folder}: {e.strerror or e}."
+
+
+def write_error(target: Path, e: OSError) -> OutputError:
+    """The OutputError (DiskFull for ENOSPC) to raise for an OSError while writing target."""
+    if e.errno == errno.ENOSPC:
+        return DiskFull(f"Could not write {target}: the disk is full.")
+    return OutputError(f"Could not write {target}: {e.strerror or e}.")
 
 
 def _is_special(path: Path) -> bool:
@@ -138,7 +149,7 @@ def writing(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
         temp = _new_temp(folder, f"{TEMP_PREFIX}{target.stem[:_TEMP_STEM_CHARS]}-",
                          TEMP_SUFFIX + target.suffix[:_TEMP_STEM_CHARS])
     except OSError as e:
-        raise OutputError(_folder_problem(folder, target.name, e)) from None
+        raise (DiskFull if e.errno == errno.ENOSPC else OutputError)(_folder_problem(folder, target.name, e)) from None
     try:
         yield temp
         if overwrite and os.path.isfile(target):
@@ -149,9 +160,7 @@ def writing(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     except IsADirectoryError:
         raise OutputError(f"{target} is a folder; give the name of a file to write.") from None
     except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise OutputError(f"Could not write {target}: the disk is full.") from None
-        raise OutputError(f"Could not write {target}: {e.strerror or e}.") from None
+        raise write_error(target, e) from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)

@@ -87,7 +87,7 @@ class YuNetFaces(Detector):
     pass at LIVE_SIDE px. with_options() makes a copy that shares the loaded network.
     """
 
-    label = "face"
+    label, kind = "face", "yunet"
     decode_side = WORK_SIDE  # it never looks at more: a reduced JPEG decode is as good
 
     def __init__(self, model: str | Path | None = None, min_score: float = MIN_SCORE, live: bool = False):
@@ -113,6 +113,9 @@ class YuNetFaces(Detector):
         if live is not None:
             other.live = live
         return other
+
+    def lowest_score(self) -> float:
+        return self.min_score
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in image (HxWx3 uint8 RGB, or HxW grey), best first; boxes and landmarks in its pixels."""

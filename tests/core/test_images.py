@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from lwface_desktop.core.images import ImageError, open_photo, read_jpeg, save_image
-from tests.conftest import jpeg_bytes
+from lwface_desktop.core.images import ImageError, open_photo, read_jpeg, save_image, save_new
+from tests.conftest import jpeg_bytes, temporaries
 from tests.memory import run_python
 
 
@@ -158,6 +158,50 @@ def test_save_image_never_replaces_a_file_unless_asked(tmp_path):
     save_image(data.coffee(), path)  # the default: a save the user confirmed in a dialog
     assert Image.open(path).size == (600, 400)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jpg"]  # no temporary left
+
+
+def test_save_new_takes_the_next_free_name_and_never_replaces_one(tmp_path):
+    coffee = data.coffee()
+    (tmp_path / "photo-faces.jpg").write_bytes(b"mine")
+    first = save_new(coffee, tmp_path, "photo-faces")
+    second = save_new(coffee, tmp_path, "photo-faces", ".png")
+    assert (first.name, second.name) == ("photo-faces-2.jpg", "photo-faces.png")
+    assert (tmp_path / "photo-faces.jpg").read_bytes() == b"mine"
+    assert Image.open(first).format == "JPEG" and Image.open(second).format == "PNG"
+
+
+def test_save_new_moves_on_when_another_program_takes_the_name_meanwhile(tmp_path, monkeypatch):
+    from lwface_desktop.core import images
+
+    chosen = []
+
+    def taken_as_soon_as_chosen(folder, stem, suffix):
+        path = images_unused_path(folder, stem, suffix)
+        if not chosen:  # another program writes this very name before ours is put in place
+            path.write_bytes(b"theirs")
+        chosen.append(path.name)
+        return path
+
+    images_unused_path = images.unused_path
+    monkeypatch.setattr(images, "unused_path", taken_as_soon_as_chosen)
+    saved = save_new(data.coffee(), tmp_path, "snapshot")
+    assert chosen == ["snapshot.jpg", "snapshot-2.jpg"] and saved == tmp_path / "snapshot-2.jpg"
+    assert (tmp_path / "snapshot.jpg").read_bytes() == b"theirs"
+    assert Image.open(saved).size == (600, 400) and temporaries(tmp_path) == []
+
+
+def test_save_new_says_a_full_disk_as_such(tmp_path, monkeypatch):
+    import errno
+
+    from lwface_desktop.core.outputs import DiskFull
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(type(tmp_path), "write_bytes", full)
+    with pytest.raises(DiskFull, match="the disk is full"):
+        save_new(data.coffee(), tmp_path, "photo")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_named_pipe_swapped_in_after_the_type_check_cannot_block(tmp_path, monkeypatch):

@@ -134,7 +134,7 @@ class YoloDetector(Detector):
         self.names = checkpoint.names
         self.stride = max(checkpoint.strides)
         self.weights = Path(weights)
-        self.label = "object"
+        self.label, self.kind = "object", "yolov5"
         self.conf, self.iou, self.max_detections, self.classes = conf, iou, max_detections, classes
         self.img_size = img_size
         self._lock = threading.Lock()
@@ -164,6 +164,9 @@ class YoloDetector(Detector):
                 raise TypeError(f"unknown option {name}")
             setattr(other, name, value)
         return other
+
+    def lowest_score(self) -> float:
+        return self.conf
 
     def class_ids(self, names: list[str]) -> set[int]:
         """Class ids for class names; ValueError naming any that this model does not know."""
