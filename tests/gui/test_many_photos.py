@@ -5,6 +5,8 @@ overwritten). Real photos, real detection (YuNet), no sleeps."""
 import csv
 import json
 import shutil
+import sys
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -182,11 +184,36 @@ def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, 
     assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
 
 
+@pytest.fixture
+def slow_calls(monkeypatch):
+    """The thread of every call of what is slow on a big list (listing a folder, decoding,
+    exporting, encoding), wherever the app's modules imported it from: name -> threads."""
+    from lwface_desktop.core import export, images, photo_folder
+
+    threads: dict[str, list[threading.Thread]] = {}
+    for owner, name in ((photo_folder, "collect_photos"), (export, "export_photos"), (images, "open_photo"),
+                        (images, "save_image")):
+        original = getattr(owner, name)
+
+        def recorded(*args, _name=name, _original=original, **kwargs):
+            threads.setdefault(_name, []).append(threading.current_thread())
+            return _original(*args, **kwargs)
+
+        for module in [m for key, m in sys.modules.items() if key.startswith("lwface_desktop")]:
+            if getattr(module, name, None) is original:
+                monkeypatch.setattr(module, name, recorded)
+    return threads
+
+
 def test_the_gui_thread_never_waits_for_the_list_the_queue_or_the_export(qtbot, window, holiday, tmp_path,
-                                                                         gui_waits):
+                                                                         gui_waits, slow_calls):
     batch = window.image_tab.batch
     with gui_waits:
         open_folder(qtbot, window, holiday)
         with qtbot.waitSignal(batch.exported, timeout=SETTLE_MS):
             batch.export_to(tmp_path / "out")
     assert gui_waits.calls == []
+    # Each slow step ran (the spies saw it), and never on the GUI thread.
+    assert sorted(slow_calls) == ["collect_photos", "export_photos", "open_photo", "save_image"]
+    on_gui = {name for name, threads in slow_calls.items() if threading.main_thread() in threads}
+    assert on_gui == set()
