@@ -78,6 +78,11 @@ class PhotoBatch(QObject):
         return workers.start_job(lambda: collect_photos(paths), name="collect photos", tag=self._collecting,
                                  succeeded=self._on_collected, errored=self._on_collect_failed)
 
+    def forget_listing(self) -> None:
+        """One photo was opened on its own: a listing still running ends unseen (it would
+        otherwise replace that photo with its first one when it ends)."""
+        self._collecting += 1
+
     def recount(self) -> None:
         """Count the list again with the tab's detector and score, if they changed."""
         finding = self.finding()

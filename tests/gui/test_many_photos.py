@@ -217,3 +217,17 @@ def test_the_gui_thread_never_waits_for_the_list_the_queue_or_the_export(qtbot, 
     assert sorted(slow_calls) == ["collect_photos", "export_photos", "open_photo", "save_image"]
     on_gui = {name for name, threads in slow_calls.items() if threading.main_thread() in threads}
     assert on_gui == set()
+
+
+def test_a_photo_opened_while_a_folder_is_listed_stays_shown(qtbot, window, holiday, photos, gate, monkeypatch):
+    from lwface_desktop.gui import photo_batch
+
+    monkeypatch.setattr(photo_batch, "collect_photos", gate.wrap(photo_batch.collect_photos))
+    tab = window.image_tab
+    drop_files(window, holiday)
+    qtbot.waitUntil(gate.entered.is_set, timeout=SETTLE_MS)  # the folder is still being listed
+    assert drop_files(window, photos["astronaut"])           # then one photo, on its own
+    gate.open()
+    qtbot.waitUntil(lambda: not workers.live_workers(), timeout=SETTLE_MS)  # the listing's end reached the tab
+    assert tab.result is not None and tab.result.path == photos["astronaut"]
+    assert not tab.batch.strip.isVisible() and not tab.batch.queue.photos  # the older listing was dropped
