@@ -67,6 +67,7 @@ class PhotoBatch(QObject):
         tab.conf.valueChanged.connect(self._recount.start)
         tab.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click on the photo, then ←/→
         self.strip.add_keys(tab.view)
+        self.strip.add_keys(tab.results.table, arrows=False)  # the table's arrows move in the table
 
     def finding(self) -> Finding:
         return Finding(self.tab.kind(), self.tab.score() or 0.0, self.tab.view_options.hide)

@@ -85,11 +85,12 @@ class PhotoStrip(QWidget):
         self._found = ""   # the list's summary (photo_folder.PhotoList.summary)
         self.hide()        # until a list is opened
 
-    def add_keys(self, widget: QWidget) -> None:
-        """Page Up/Down and ←/→ on widget (and its children) move between photos. Only where
-        added: the tab's combo boxes and spin box keep their arrows."""
+    def add_keys(self, widget: QWidget, arrows: bool = True) -> None:
+        """Page Up/Down and ←/→ (Page Up/Down only, unless arrows) on widget (and its children)
+        move between photos. Only where added: the tab's combo boxes and spin box keep their
+        arrows, a table its rows and columns."""
         for keys, step in ((NEXT_KEYS, 1), (PREVIOUS_KEYS, -1)):
-            for key in keys:
+            for key in keys if arrows else keys[:1]:
                 shortcut = QShortcut(QKeySequence(key), widget)
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 shortcut.activated.connect(lambda step=step: self.step(step))

@@ -231,3 +231,19 @@ def test_a_photo_opened_while_a_folder_is_listed_stays_shown(qtbot, window, holi
     qtbot.waitUntil(lambda: not workers.live_workers(), timeout=SETTLE_MS)  # the listing's end reached the tab
     assert tab.result is not None and tab.result.path == photos["astronaut"]
     assert not tab.batch.strip.isVisible() and not tab.batch.queue.photos  # the older listing was dropped
+
+
+def test_page_keys_move_between_photos_from_the_results_table_and_its_arrows_stay_its_own(qtbot, window, holiday):
+    batch = open_folder(qtbot, window, holiday)
+    tab, strip, table = window.image_tab, batch.strip, window.image_tab.results.table
+    strip.list.setCurrentRow(3)  # IMG_10.jpg: one face, one row
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.path.name == "IMG_10.jpg" and not tab.is_busy(),
+                    timeout=SETTLE_MS)
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Left)  # no step: ←/→ belong to the table
+    assert strip.current_path().name == "IMG_10.jpg"
+    qtbot.keyClick(table, Qt.Key.Key_PageUp)
+    assert strip.current_path().name == "IMG_2.jpg"
+    qtbot.keyClick(table, Qt.Key.Key_PageDown)
+    assert strip.current_path().name == "IMG_10.jpg"
