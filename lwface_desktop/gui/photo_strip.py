@@ -130,10 +130,14 @@ class PhotoStrip(QWidget):
         item = self.list.item(row)
         found = count_text(len(count.detections), count.label)
         item.setText(_item_text(count.path, found))
-        item.setIcon(QIcon(QPixmap.fromImage(count.thumbnail)))
+        item.setIcon(self._pending_icon if count.thumbnail.isNull() else QIcon(QPixmap.fromImage(count.thumbnail)))
         score = f", min. score {count.finding.score:.2f}" if count.finding.kind != "cascade" else ""
         item.setToolTip(plain_tip(f"{count.path}\n{found} ({KINDS[count.finding.kind]}{score}), "
                                   f"{count.width} × {count.height}"))
+
+    def show_blank(self, row: int) -> None:
+        """The blank thumbnail at row, until its new one comes."""
+        self.list.item(row).setIcon(self._pending_icon)
 
     def show_failure(self, row: int, message: str) -> None:
         item = self.list.item(row)
