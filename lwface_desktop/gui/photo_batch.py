@@ -59,6 +59,7 @@ class PhotoBatch(QObject):
 
         self.strip.chosen.connect(tab.open_path)
         self.strip.cancel_requested.connect(self.queue.cancel)
+        self.strip.thumbnails_wanted.connect(self.queue.remake)
         self.queue.counted.connect(self._on_counted)
         self.queue.failed.connect(self.strip.show_failure)
         self.queue.progress.connect(self.strip.show_progress)
@@ -113,7 +114,7 @@ class PhotoBatch(QObject):
         self.strip.show_list(found)
         self.list_changed.emit(True)
         self.queue.start(found.photos, self.finding())
-        self.strip.list.setCurrentRow(0)  # opens the first photo in the tab
+        self.strip.set_current(0)  # opens the first photo in the tab
         self.strip.list.setFocus()         # ←/→ move on at once
         self.tab.status.emit(f"Opened {found.summary()}; counting in the background")
 
@@ -123,9 +124,10 @@ class PhotoBatch(QObject):
 
     def _on_view_changed(self) -> None:
         """Hide faces changed: no thumbnail shows a face the user now hides, even for a moment;
-        the queue makes them again from the detections it has."""
+        the queue makes those in view again from the detections it has."""
         for row in self.queue.set_hide(self.tab.view_options.hide):
             self.strip.show_blank(row)
+        self.strip.ask_for_thumbnails()  # those in view; the others when scrolled to
 
     def _on_counted(self, row: int, count: PhotoCount) -> None:
         self.strip.show_count(row, count)

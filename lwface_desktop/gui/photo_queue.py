@@ -10,9 +10,11 @@ A new list (or start() again) supersedes the old one: a job still running for it
 finish and its answer dropped. Each PhotoCount says which detector and score found it.
 
 Hide faces changed (set_hide): the thumbnails already made show faces the user now hides, so
-each is made again from the detections already found (a small decode, no detection), in the
-same one-at-a-time jobs and before any further photo is counted; a thumbnail that arrives
-made under the old setting is never shown, it is queued to be made again. pause() holds the
+the strip drops them and asks (remake) for those it shows; each is made again from the
+detections already found (a small decode, no detection), in the same one-at-a-time jobs and
+before any further photo is counted. A thumbnail that arrives made under the old setting is
+never shown; it is queued to be made again. The strip also asks for thumbnails it dropped to
+bound its memory, when they are scrolled to. pause() holds the
 queue between photos while an export decodes full-size photos of its own (photo_batch).
 """
 
@@ -116,19 +118,19 @@ class PhotoQueue(QObject):
             self._start_next()
 
     def set_hide(self, hide: str) -> list[int]:
-        """Hide faces as hide says in the thumbnails from now on, and make those made already
-        that show a face again first (from their detections). Returns their indexes."""
+        """Hide faces as hide says in the thumbnails from now on. Returns the indexes of the
+        photos counted whose thumbnails show a face: the strip drops those and asks again
+        (remake) for the ones it shows."""
         if self.finding is None or self.finding.hide == hide:
             return []
         self.finding = replace(self.finding, hide=hide)
-        with_faces = [index for index, path in enumerate(self.photos)
-                      if (count := self.results.get(path)) is not None and hidden_faces(count.detections)]
-        self.remake(with_faces)
-        return with_faces
+        return [index for index, path in enumerate(self.photos)
+                if (count := self.results.get(path)) is not None and hidden_faces(count.detections)]
 
     def remake(self, indexes: list[int]) -> None:
         """Make the thumbnails of these photos (counted ones only) again, before counting on."""
-        self._redo.update((index, None) for index in indexes if self.photos[index] in self.results)
+        self._redo.update((index, None) for index in indexes
+                          if index < len(self.photos) and self.photos[index] in self.results)
         if self._job is None:
             self._start_next()
 

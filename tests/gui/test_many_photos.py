@@ -31,7 +31,7 @@ def holiday(tmp_path, photos, bad_files):
 
 
 def texts(strip):
-    return [strip.list.item(row).text() for row in range(strip.list.count())]
+    return [strip.text(row) for row in range(strip.count())]
 
 
 def open_folder(qtbot, window, folder):
@@ -49,16 +49,16 @@ def test_a_dropped_folder_of_mixed_files_fills_the_strip_with_counts(qtbot, wind
                             "IMG_10.jpg\n1 face", "clip.mp4\nskipped: not a JPEG",
                             "notes.txt\nskipped: not a JPEG"]
     assert strip.summary.text() == "4 photos, 2 skipped"
-    assert "not a complete JPEG file" in strip.list.item(1).toolTip()
-    assert "Faces (YuNet), min. score 0.55" in strip.list.item(3).toolTip()
-    assert not strip.list.item(4).flags() & Qt.ItemFlag.ItemIsEnabled  # skipped: greyed, nothing to open
+    assert "not a complete JPEG file" in strip.tool_tip(1)
+    assert "Faces (YuNet), min. score 0.55" in strip.tool_tip(3)
+    assert not strip.is_enabled(4)  # skipped: greyed, nothing to open
     # The first photo is opened in the tab, as any photo; the folder is remembered.
     qtbot.waitUntil(lambda: window.image_tab.result is not None, timeout=SETTLE_MS)
     assert window.image_tab.result.path == holiday / "day 2" / "cat.jpg"
     assert settings.load(settings.LAST_FOLDER) == str(holiday)
     # The counts are the queue's detections; the strip shows a small thumbnail of each.
     assert len(batch.queue.results[holiday / "IMG_10.jpg"].detections) == 1
-    icon = strip.list.item(3).icon().availableSizes()[0]
+    icon = strip.icon(3).availableSizes()[0]
     assert max(icon.width(), icon.height()) == 96
     assert window.export_action.isEnabled()
 
@@ -180,7 +180,7 @@ def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, 
     with qtbot.waitSignal(batch.queue.finished, timeout=SETTLE_MS):
         window.image_tab.set_kind("cascade")
     assert texts(batch.strip)[3] == "IMG_10.jpg\n1 face"
-    assert "Faces (cascade, classic)" in batch.strip.list.item(3).toolTip()
+    assert "Faces (cascade, classic)" in batch.strip.tool_tip(3)
     assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
 
 
@@ -236,7 +236,7 @@ def test_a_photo_opened_while_a_folder_is_listed_stays_shown(qtbot, window, holi
 def test_page_keys_move_between_photos_from_the_results_table_and_its_arrows_stay_its_own(qtbot, window, holiday):
     batch = open_folder(qtbot, window, holiday)
     tab, strip, table = window.image_tab, batch.strip, window.image_tab.results.table
-    strip.list.setCurrentRow(3)  # IMG_10.jpg: one face, one row
+    strip.set_current(3)  # IMG_10.jpg: one face, one row
     qtbot.waitUntil(lambda: tab.result is not None and tab.result.path.name == "IMG_10.jpg" and not tab.is_busy(),
                     timeout=SETTLE_MS)
     table.setFocus()

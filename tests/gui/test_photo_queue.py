@@ -25,11 +25,11 @@ def two_photos(tmp_path, photos):
 
 
 def shown_thumbnail(strip, row) -> np.ndarray:
-    return qimage_to_rgb(strip.list.item(row).icon().pixmap(QSize(96, 96)).toImage())
+    return qimage_to_rgb(strip.icon(row).pixmap(QSize(96, 96)).toImage())
 
 
 def blank(strip) -> np.ndarray:
-    return qimage_to_rgb(strip._pending_icon.pixmap(QSize(96, 96)).toImage())
+    return qimage_to_rgb(strip.model.blank.pixmap(QSize(96, 96)).toImage())
 
 
 def face_box(batch, row, thumbnail):
@@ -74,7 +74,7 @@ def test_hide_faces_redoes_the_strips_thumbnails_without_detecting_again(qtbot, 
     # (decoded smaller than for the count: the same picture, resampled)
     assert np.abs(blurred[:10, :10].astype(int) - plain[:10, :10]).mean() < 12
     assert counted == ["a.jpg", "b.jpg"]  # made from the detections found: nothing detected again
-    assert strip.list.item(0).text() == "a.jpg\n1 face"
+    assert strip.text(0) == "a.jpg\n1 face"
 
 
 def test_a_thumbnail_made_before_hide_faces_changed_is_never_shown(qtbot, window, two_photos, gate, monkeypatch):
@@ -90,7 +90,7 @@ def test_a_thumbnail_made_before_hide_faces_changed_is_never_shown(qtbot, window
     assert (0, "pixelate") in shown and (0, "off") not in shown
     pixelated = shown_thumbnail(strip, 0)
     assert not np.array_equal(pixelated, blank(strip))
-    assert strip.list.item(0).text() == "a.jpg\n1 face"
+    assert strip.text(0) == "a.jpg\n1 face"
 
 
 def test_an_export_pauses_the_queue_so_one_full_size_decode_runs_beside_the_tabs(qtbot, window, two_photos,
@@ -121,10 +121,12 @@ def test_an_export_pauses_the_queue_so_one_full_size_decode_runs_beside_the_tabs
             batch.export_to(tmp_path / "out")
             queue_gate.open()  # the photo in hand is let finish; the export waits for it
             qtbot.waitUntil(export_gate.entered.is_set, timeout=SETTLE_MS)
-            # The export decodes; the queue has started no other photo meanwhile.
+            # The export decodes. Once the end of the queue's photo reached the GUI thread (where
+            # the queue would start the next), it has started no other photo.
+            qtbot.waitUntil(lambda: "photo queue" not in [getattr(w, "name", "") for w in workers.live_workers()],
+                            timeout=SETTLE_MS)
             assert events == ["count a.jpg", "counted a.jpg", "export a.jpg"]
-            assert [getattr(w, "name", "") for w in workers.live_workers()].count("photo queue") == 0
-            assert batch.queue.is_running()
+            assert batch.queue.is_running()  # paused, not finished
             export_gate.open()
         # After the export the queue goes on by itself and counts the rest.
         with qtbot.waitSignal(batch.queue.finished, timeout=SETTLE_MS) as finished:
