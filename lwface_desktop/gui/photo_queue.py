@@ -14,8 +14,8 @@ the strip drops them and asks (remake) for those it shows; each is made again fr
 detections already found (a small decode, no detection), in the same one-at-a-time jobs and
 before any further photo is counted. A thumbnail that arrives made under the old setting is
 never shown; it is queued to be made again. The strip also asks for thumbnails it dropped to
-bound its memory, when they are scrolled to. pause() holds the
-queue between photos while an export decodes full-size photos of its own (photo_batch).
+bound its memory, when they are scrolled to. pause() holds the queue between photos while an
+export decodes full-size photos of its own (photo_batch).
 """
 
 from __future__ import annotations
@@ -169,10 +169,9 @@ class PhotoQueue(QObject):
         return not self._cancelled and self._next < len(self.photos)
 
     def _start_next(self) -> None:
-        if self._paused:
-            return
         finding = self.finding
-        assert finding is not None  # set by start()
+        if self._paused or finding is None:  # (None: no list yet)
+            return
         if self._redo:
             index = next(iter(self._redo))
             del self._redo[index]

@@ -2,16 +2,16 @@
 in it, filled in as the background queue (photo_queue.py) works through them.
 
 Each photo is a thumbnail (drawn by the queue's job, never decoded here) with its name and its
-count ("3 faces", "…" while waiting, "not readable"); the files that were skipped follow, greyed,
+count ("3 faces", "…" while waiting, "cannot be read"); the files that were skipped follow, greyed,
 each with its reason. Choosing a photo (a click, ←/→ or Page Up/Down in the strip or on the
 photo) emits `chosen`; the tab opens it as any photo. Above the strip: what the list holds, a
 progress bar while the queue runs, Cancel, and Export all….
 
 A QListView over a StripModel (strip_model.py), not a QListWidget: a list of 10,000 photos
 is shown, counted again and stepped through in a few list operations, and only a bounded
-number of thumbnails is kept. When the strip settles after a scroll (or a thumbnail is
-dropped or made stale) it asks for the thumbnails of the photos in view that have none
-(`thumbnails_wanted`); the queue makes them again from what it found.
+number of thumbnails is kept. When the strip settles after a scroll or a resize (and when
+Hide faces changes, photo_batch) it asks for the thumbnails of the photos in view that have
+none (`thumbnails_wanted`); the queue makes them again from what it found.
 """
 
 from __future__ import annotations
