@@ -90,8 +90,8 @@ def soak(count: int, kind: str, weights: str | None) -> dict:
         "gui_stall_max_ms": round(late[-1] * 1000, 1), "heartbeat_ms": 5, "ticks": len(late),
         "rss_mb_before": round(rss_before, 1), "rss_mb_at": rss_at,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6, 1),  # KiB on Linux
-        "failed": sum(1 for row in range(batch.strip.list.count())
-                      if batch.strip.list.item(row).text().endswith("cannot be read")),
+        "failed": sum(1 for row in range(batch.strip.count())
+                      if batch.strip.text(row).endswith("cannot be read")),
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
 

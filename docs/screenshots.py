@@ -67,7 +67,7 @@ def photo_shown(window: MainWindow, name: str) -> Callable[[], bool]:
 
 def choose_in_strip(window: MainWindow, name: str) -> None:
     strip = window.image_tab.batch.strip
-    strip.list.setCurrentRow([p.name for p in strip.photos()].index(name))
+    strip.set_current([p.name for p in strip.photos()].index(name))
     wait_until(f"{name} shown", photo_shown(window, name))
 
 

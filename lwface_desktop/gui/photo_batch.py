@@ -7,7 +7,8 @@ tab and starts the queue. A change of detector or score counts the list again (t
 always say which detector they are for). export_to() runs core.export in a job with a
 progress dialog whose Cancel stops before the next photo, then says what it wrote in the
 status bar and a message box; detections the queue already found with the tab's detector
-and score are reused.
+and score are reused. The queue is paused while an export runs: with the tab's photo job,
+at most two full-size decodes at once (120-megapixel photos take ~1 GB each).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class PhotoBatch(QObject):
 
         self.strip.chosen.connect(tab.open_path)
         self.strip.cancel_requested.connect(self.queue.cancel)
+        self.strip.thumbnails_wanted.connect(self.queue.remake)
         self.queue.counted.connect(self._on_counted)
         self.queue.failed.connect(self.strip.show_failure)
         self.queue.progress.connect(self.strip.show_progress)
@@ -65,8 +67,10 @@ class PhotoBatch(QObject):
         self._export_progress.advanced.connect(self._on_export_advanced)
         tab.detector_choice.currentIndexChanged.connect(self._recount.start)
         tab.conf.valueChanged.connect(self._recount.start)
+        tab.view_options.changed.connect(self._on_view_changed)
         tab.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click on the photo, then ←/→
         self.strip.add_keys(tab.view)
+        self.strip.add_keys(tab.results.table, arrows=False)  # the table's arrows move in the table
 
     def finding(self) -> Finding:
         return Finding(self.tab.kind(), self.tab.score() or 0.0, self.tab.view_options.hide)
@@ -77,6 +81,11 @@ class PhotoBatch(QObject):
         self.tab.status.emit("Looking for photos…")
         return workers.start_job(lambda: collect_photos(paths), name="collect photos", tag=self._collecting,
                                  succeeded=self._on_collected, errored=self._on_collect_failed)
+
+    def forget_listing(self) -> None:
+        """One photo was opened on its own: a listing still running ends unseen (it would
+        otherwise replace that photo with its first one when it ends)."""
+        self._collecting += 1
 
     def recount(self) -> None:
         """Count the list again with the tab's detector and score, if they changed."""
@@ -91,7 +100,7 @@ class PhotoBatch(QObject):
 
     def shutdown(self) -> None:
         """Before the window closes: no further photo is counted or exported."""
-        self.queue.cancel()
+        self.queue.stop()
         self._export_cancel.set()
 
     def _on_collected(self, job: workers.Job, found: PhotoList) -> None:
@@ -105,13 +114,20 @@ class PhotoBatch(QObject):
         self.strip.show_list(found)
         self.list_changed.emit(True)
         self.queue.start(found.photos, self.finding())
-        self.strip.list.setCurrentRow(0)  # opens the first photo in the tab
+        self.strip.set_current(0)  # opens the first photo in the tab
         self.strip.list.setFocus()         # ←/→ move on at once
         self.tab.status.emit(f"Opened {found.summary()}; counting in the background")
 
     def _on_collect_failed(self, job: workers.Job, message: str) -> None:
         if job.tag == self._collecting:
             self.tab.show_error(message)
+
+    def _on_view_changed(self) -> None:
+        """Hide faces changed: no thumbnail shows a face the user now hides, even for a moment;
+        the queue makes those in view again from the detections it has."""
+        for row in self.queue.set_hide(self.tab.view_options.hide):
+            self.strip.show_blank(row)
+        self.strip.ask_for_thumbnails()  # those in view; the others when scrolled to
 
     def _on_counted(self, row: int, count: PhotoCount) -> None:
         self.strip.show_count(row, count)
@@ -140,10 +156,15 @@ class PhotoBatch(QObject):
         known, detectors = self.queue.known(finding), self.tab.detectors
         landmarks, progress, cancel = self.tab.view_options.landmarks, self._export_progress, threading.Event()
         self._export_cancel = cancel
+        # One full-size decode beside the tab's photo job at most: the queue starts no photo
+        # until the export ends, and the export waits for the photo the queue has in hand.
+        in_hand = self.queue.pause()
 
         def export() -> ExportSummary:
             from lwface_desktop.gui.image_tab import configured
 
+            if in_hand is not None:
+                in_hand.ended.wait()
             detector = configured(models.load(detectors, finding.kind), finding.kind, finding.score)
             return export_photos(photos, folder, detector, finding.hide, landmarks, known,
                                  lambda done, total, photo: progress.advanced.emit(done, total, photo.name),
@@ -190,6 +211,7 @@ class PhotoBatch(QObject):
 
     def _on_export_done(self, job: workers.Job) -> None:
         self._export = None
+        self.queue.resume()
         if self._dialog is not None:
             self._dialog.close()
             self._dialog.deleteLater()

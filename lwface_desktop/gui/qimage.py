@@ -16,8 +16,15 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
 
 def qimage_to_rgb(image: QImage) -> np.ndarray:
     """An HxWx3 uint8 RGB array of image: a view of its pixels when it is RGB888 (valid while
-    image lives and is not changed), else of an RGB888 copy."""
+    image lives and is not changed), else an array of its own (the converted QImage is freed
+    when this returns: a view of it would read freed memory)."""
     if image.format() != QImage.Format.Format_RGB888:
-        image = image.convertToFormat(QImage.Format.Format_RGB888)
+        converted = image.convertToFormat(QImage.Format.Format_RGB888)  # alive until copied out
+        return _pixels(converted).copy()
+    return _pixels(image)
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    """A view of an RGB888 image's pixels, without the padding at the end of each row."""
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     return rows[:, :image.width() * 3].reshape(image.height(), image.width(), 3)

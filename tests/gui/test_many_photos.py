@@ -5,6 +5,8 @@ overwritten). Real photos, real detection (YuNet), no sleeps."""
 import csv
 import json
 import shutil
+import sys
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -29,7 +31,7 @@ def holiday(tmp_path, photos, bad_files):
 
 
 def texts(strip):
-    return [strip.list.item(row).text() for row in range(strip.list.count())]
+    return [strip.text(row) for row in range(strip.count())]
 
 
 def open_folder(qtbot, window, folder):
@@ -47,16 +49,16 @@ def test_a_dropped_folder_of_mixed_files_fills_the_strip_with_counts(qtbot, wind
                             "IMG_10.jpg\n1 face", "clip.mp4\nskipped: not a JPEG",
                             "notes.txt\nskipped: not a JPEG"]
     assert strip.summary.text() == "4 photos, 2 skipped"
-    assert "not a complete JPEG file" in strip.list.item(1).toolTip()
-    assert "Faces (YuNet), min. score 0.55" in strip.list.item(3).toolTip()
-    assert not strip.list.item(4).flags() & Qt.ItemFlag.ItemIsEnabled  # skipped: greyed, nothing to open
+    assert "not a complete JPEG file" in strip.tool_tip(1)
+    assert "Faces (YuNet), min. score 0.55" in strip.tool_tip(3)
+    assert not strip.is_enabled(4)  # skipped: greyed, nothing to open
     # The first photo is opened in the tab, as any photo; the folder is remembered.
     qtbot.waitUntil(lambda: window.image_tab.result is not None, timeout=SETTLE_MS)
     assert window.image_tab.result.path == holiday / "day 2" / "cat.jpg"
     assert settings.load(settings.LAST_FOLDER) == str(holiday)
     # The counts are the queue's detections; the strip shows a small thumbnail of each.
     assert len(batch.queue.results[holiday / "IMG_10.jpg"].detections) == 1
-    icon = strip.list.item(3).icon().availableSizes()[0]
+    icon = strip.icon(3).availableSizes()[0]
     assert max(icon.width(), icon.height()) == 96
     assert window.export_action.isEnabled()
 
@@ -178,15 +180,70 @@ def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, 
     with qtbot.waitSignal(batch.queue.finished, timeout=SETTLE_MS):
         window.image_tab.set_kind("cascade")
     assert texts(batch.strip)[3] == "IMG_10.jpg\n1 face"
-    assert "Faces (cascade, classic)" in batch.strip.list.item(3).toolTip()
+    assert "Faces (cascade, classic)" in batch.strip.tool_tip(3)
     assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
 
 
+@pytest.fixture
+def slow_calls(monkeypatch):
+    """The thread of every call of what is slow on a big list (listing a folder, decoding,
+    exporting, encoding), wherever the app's modules imported it from: name -> threads."""
+    from lwface_desktop.core import export, images, photo_folder
+
+    threads: dict[str, list[threading.Thread]] = {}
+    for owner, name in ((photo_folder, "collect_photos"), (export, "export_photos"), (images, "open_photo"),
+                        (images, "save_image")):
+        original = getattr(owner, name)
+
+        def recorded(*args, _name=name, _original=original, **kwargs):
+            threads.setdefault(_name, []).append(threading.current_thread())
+            return _original(*args, **kwargs)
+
+        for module in [m for key, m in sys.modules.items() if key.startswith("lwface_desktop")]:
+            if getattr(module, name, None) is original:
+                monkeypatch.setattr(module, name, recorded)
+    return threads
+
+
 def test_the_gui_thread_never_waits_for_the_list_the_queue_or_the_export(qtbot, window, holiday, tmp_path,
-                                                                         gui_waits):
+                                                                         gui_waits, slow_calls):
     batch = window.image_tab.batch
     with gui_waits:
         open_folder(qtbot, window, holiday)
         with qtbot.waitSignal(batch.exported, timeout=SETTLE_MS):
             batch.export_to(tmp_path / "out")
     assert gui_waits.calls == []
+    # Each slow step ran (the spies saw it), and never on the GUI thread.
+    assert sorted(slow_calls) == ["collect_photos", "export_photos", "open_photo", "save_image"]
+    on_gui = {name for name, threads in slow_calls.items() if threading.main_thread() in threads}
+    assert on_gui == set()
+
+
+def test_a_photo_opened_while_a_folder_is_listed_stays_shown(qtbot, window, holiday, photos, gate, monkeypatch):
+    from lwface_desktop.gui import photo_batch
+
+    monkeypatch.setattr(photo_batch, "collect_photos", gate.wrap(photo_batch.collect_photos))
+    tab = window.image_tab
+    drop_files(window, holiday)
+    qtbot.waitUntil(gate.entered.is_set, timeout=SETTLE_MS)  # the folder is still being listed
+    assert drop_files(window, photos["astronaut"])           # then one photo, on its own
+    gate.open()
+    qtbot.waitUntil(lambda: not workers.live_workers(), timeout=SETTLE_MS)  # the listing's end reached the tab
+    assert tab.result is not None and tab.result.path == photos["astronaut"]
+    assert not tab.batch.strip.isVisible() and not tab.batch.queue.photos  # the older listing was dropped
+
+
+def test_page_keys_move_between_photos_from_the_results_table_and_its_arrows_stay_its_own(qtbot, window, holiday):
+    batch = open_folder(qtbot, window, holiday)
+    tab, strip, table = window.image_tab, batch.strip, window.image_tab.results.table
+    strip.set_current(3)  # IMG_10.jpg: one face, one row
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.path.name == "IMG_10.jpg" and not tab.is_busy(),
+                    timeout=SETTLE_MS)
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Left)  # no step: ←/→ belong to the table
+    assert strip.current_path().name == "IMG_10.jpg"
+    qtbot.keyClick(table, Qt.Key.Key_PageUp)
+    assert strip.current_path().name == "IMG_2.jpg"
+    qtbot.keyClick(table, Qt.Key.Key_PageDown)
+    assert strip.current_path().name == "IMG_10.jpg"

@@ -52,8 +52,8 @@ def test_names_in_the_film_strip_and_the_results_panel_are_shown_as_written(qtbo
     tab = window.image_tab
     qtbot.waitUntil(lambda: tab.result is not None and not tab.is_busy() and not tab.batch.is_busy(),
                     timeout=TIMEOUT)
-    strip = tab.batch.strip.list
-    tips = [strip.item(row).toolTip() for row in range(strip.count())]
+    strip = tab.batch.strip
+    tips = [strip.tool_tip(row) for row in range(strip.count())]
     assert any(html.escape(photo.name) in tip for tip in tips)
     assert not any(photo.name in tip for tip in tips)  # never the raw name a tooltip would render
     assert tab.results.heading.textFormat() == Qt.TextFormat.PlainText
