@@ -136,7 +136,8 @@ def test_export_all_writes_every_photo_and_the_tables_and_never_overwrites(qtbot
     # The tables hold the detections the strip counted (reused, not found again).
     expected = [{"photo": str(path), "label": d.label, "score": round(d.score, 4), "x1": round(d.x1),
                  "y1": round(d.y1), "x2": round(d.x2), "y2": round(d.y2), "width": count.width,
-                 "height": count.height}
+                 "height": count.height, "detector": "yunet", "min_score": window.image_tab.score(),
+                 "output": str(out / "IMG_10-blurred.jpg")}
                 for path in batch.found.photos if (count := batch.queue.results.get(path)) for d in count.detections]
     assert len(expected) == 1
     assert [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()] == expected
