@@ -193,7 +193,7 @@ def slow_calls(monkeypatch):
 
     threads: dict[str, list[threading.Thread]] = {}
     for owner, name in ((photo_folder, "collect_photos"), (export, "export_photos"), (images, "open_photo"),
-                        (images, "save_image")):
+                        (images, "save_new")):
         original = getattr(owner, name)
 
         def recorded(*args, _name=name, _original=original, **kwargs):
@@ -215,7 +215,7 @@ def test_the_gui_thread_never_waits_for_the_list_the_queue_or_the_export(qtbot, 
             batch.export_to(tmp_path / "out")
     assert gui_waits.calls == []
     # Each slow step ran (the spies saw it), and never on the GUI thread.
-    assert sorted(slow_calls) == ["collect_photos", "export_photos", "open_photo", "save_image"]
+    assert sorted(slow_calls) == ["collect_photos", "export_photos", "open_photo", "save_new"]
     on_gui = {name for name, threads in slow_calls.items() if threading.main_thread() in threads}
     assert on_gui == set()
 
