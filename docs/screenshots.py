@@ -102,7 +102,8 @@ def image_tab_shots(window: MainWindow, shared: Path, out: Path) -> None:
     tab.view.fit()
 
     window.view_options.set_hide("blur")
-    wait_until("the faces blurred", lambda: tab.result.request.hide == "blur" and not tab.is_busy())
+    wait_until("the faces blurred, in the strip too",
+               lambda: tab.result.request.hide == "blur" and not tab.is_busy() and not tab.batch.is_busy())
     save(window, out, "image-tab-blurred.png")
     window.view_options.set_hide("off")
     window.view_options.set_landmarks(False)

@@ -81,6 +81,7 @@ class PhotoStrip(QWidget):
         self.model = StripModel(_blank_icon(self.list.iconSize()), self)
         self.list.setModel(self.model)
         self.list.selectionModel().currentChanged.connect(self._on_current_changed)
+        self._reselecting = False  # choosing again, after a reset, the photo already shown
         self._settled = QTimer(self, singleShot=True, interval=SETTLE_MS)  # once a scroll settles
         self._settled.timeout.connect(self.ask_for_thumbnails)
         # (start() without arguments: the signals' ints would become its interval)
@@ -123,8 +124,15 @@ class PhotoStrip(QWidget):
         return self.model.photos()
 
     def reset_counts(self) -> None:
-        """Every photo waits to be counted again (another detector or score)."""
+        """Every photo waits to be counted again (another detector or score). The photo chosen
+        stays chosen (a reset of the model forgets it): Page Down goes on from it, and it is not
+        opened again (the tab finds anew in it by itself)."""
+        row = self.list.currentIndex().row()
         self.model.reset_counts()
+        if row >= 0:
+            self._reselecting = True
+            self.set_current(row)
+            self._reselecting = False
 
     def show_count(self, row: int, count: PhotoCount) -> None:
         """What the queue found in row's photo; its thumbnail, unless null (a stale one, being
@@ -210,7 +218,8 @@ class PhotoStrip(QWidget):
         path = current.data(PATH_ROLE) if current.isValid() else None
         if path is not None:
             self.list.scrollTo(current)
-            self.chosen.emit(path)
+            if not self._reselecting:
+                self.chosen.emit(path)
 
 
 class _OneSizeDelegate(QStyledItemDelegate):

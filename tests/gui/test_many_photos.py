@@ -185,6 +185,21 @@ def test_another_detector_counts_the_list_again_and_the_counts_say_which(qtbot, 
     assert {count.finding.kind for count in batch.queue.results.values()} == {"cascade"}
 
 
+def test_the_photo_chosen_stays_chosen_when_the_list_is_counted_again(qtbot, window, holiday):
+    """A change of detector counts every photo again: the strip still shows which photo is open,
+    and Page Down goes on from it (not from the first photo)."""
+    batch = open_folder(qtbot, window, holiday)
+    tab, strip = window.image_tab, batch.strip
+    strip.set_current(2)
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.path.name == "IMG_2.jpg" and not tab.is_busy(),
+                    timeout=SETTLE_MS)
+    with qtbot.waitSignal(batch.queue.finished, timeout=SETTLE_MS):
+        tab.set_kind("cascade")
+    assert strip.current_path().name == "IMG_2.jpg"
+    qtbot.keyClick(strip.list, Qt.Key.Key_PageDown)
+    assert strip.current_path().name == "IMG_10.jpg"
+
+
 @pytest.fixture
 def slow_calls(monkeypatch):
     """The thread of every call of what is slow on a big list (listing a folder, decoding,
