@@ -95,23 +95,11 @@ def find_in_photo(request: PhotoRequest, detectors: Detectors) -> PhotoResult:
     if known is not None:
         detector: Detector = KnownDetections(known.detections, known.label)
     else:
-        detector = configured(models.load(detectors, request.kind), request.kind, request.score)
+        detector = models.load_for_photos(detectors, request.kind, request.score)
     analysis = analyse_photo(request.path, detector, VIEW_MAX_SIDE, hide=request.hide, landmarks=request.landmarks)
     seconds = known.seconds if known is not None else sum(analysis.timing.values())
     return PhotoResult(analysis, rgb_to_qimage(analysis.annotated), seconds, replace(request, known=None),
                        thumbnail_images(analysis))
-
-
-def configured(detector, kind: str, score: float) -> Detector:
-    """The shared detector with the tab's minimum score (a copy; the shared one keeps its own)."""
-    if kind == "yolov5":
-        from lwface_desktop.core.yolo.detector import PHOTO_PRECISION
-
-        # The shared model keeps its own settings (the live camera's precision among them).
-        return detector.with_options(conf=score, precision=PHOTO_PRECISION)
-    if kind == "yunet" and score != detector.min_score:
-        return detector.with_options(min_score=score)
-    return detector
 
 
 class ImageTab(QWidget):

@@ -48,3 +48,18 @@ def load(detectors: Detectors, kind: str, live: bool = False) -> Detector:
     if kind in TORCH_KINDS:
         import_torch()
     return detectors.get(kind, live=live)
+
+
+def load_for_photos(detectors: Detectors, kind: str, score: float) -> Detector:
+    """load(), in a job, as photos use it: with this minimum score (a copy; the shared detector
+    keeps its own) and, for YOLOv5, the photos' precision. The Open image tab, its film strip's
+    queue and Export all find with it."""
+    detector = load(detectors, kind)
+    if kind == "yolov5":
+        from lwface_desktop.core.yolo.detector import PHOTO_PRECISION
+
+        # The shared model keeps its own settings (the live camera's precision among them).
+        return detector.with_options(conf=score, precision=PHOTO_PRECISION)
+    if kind == "yunet" and score != detector.min_score:
+        return detector.with_options(min_score=score)
+    return detector

@@ -161,11 +161,9 @@ class PhotoBatch(QObject):
         in_hand = self.queue.pause()
 
         def export() -> ExportSummary:
-            from lwface_desktop.gui.image_tab import configured
-
             if in_hand is not None:
                 in_hand.ended.wait()
-            detector = configured(models.load(detectors, finding.kind), finding.kind, finding.score)
+            detector = models.load_for_photos(detectors, finding.kind, finding.score)
             return export_photos(photos, folder, detector, finding.hide, landmarks, known,
                                  lambda done, total, photo: progress.advanced.emit(done, total, photo.name),
                                  cancel)

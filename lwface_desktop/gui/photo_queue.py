@@ -61,9 +61,7 @@ class PhotoCount:
 def count_photo(path: Path, finding: Finding, detectors: Detectors) -> PhotoCount:
     """Runs in a job: the detections of one photo, and its thumbnail with the faces hidden as
     finding.hide says (no boxes: at this size their labels would cover the photo)."""
-    from lwface_desktop.gui.image_tab import configured
-
-    detector = configured(models.load(detectors, finding.kind), finding.kind, finding.score)
+    detector = models.load_for_photos(detectors, finding.kind, finding.score)
     needed = detector.decode_side  # None: the full decode YOLOv5's detections need
     photo = open_photo(path, min_side=None if needed is None else max(needed, THUMB_SIDE))
     detections = detector.detect_photo(photo)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage
 from lwface_desktop.core.images import read_jpeg
 from lwface_desktop.core.pipeline import annotate_photo, render
 from lwface_desktop.gui import image_tab as image_tab_module
+from lwface_desktop.gui import models as models_module
 from lwface_desktop.gui.camera_tab import IDLE
 from tests.conftest import SHARED
 from tests.gui.conftest import record_frames
@@ -30,8 +31,9 @@ def open_and_wait(qtbot, window, photo) -> None:
 def count_detections(monkeypatch) -> list:
     """Every detection pass a photo job runs (a redraw runs none)."""
     passes = []
-    configured = image_tab_module.configured
-    monkeypatch.setattr(image_tab_module, "configured", lambda *args: passes.append(args[1]) or configured(*args))
+    load_for_photos = models_module.load_for_photos
+    monkeypatch.setattr(models_module, "load_for_photos",
+                        lambda *args: passes.append(args[1]) or load_for_photos(*args))
     return passes
 
 
