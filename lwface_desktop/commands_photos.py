@@ -132,7 +132,6 @@ def _detect_each(args: argparse.Namespace, detector, images: list[str], outputs:
                 target = outputs.save(image_path, result.annotated, result.detections)
                 timing["save"] = ms(result.timing["draw"] + time.perf_counter() - start)
             timing["total"] = round(sum(timing.values()), 1)
-            tables.add(Path(image_path), result.width, result.height, result.detections, detector, target)
         except UserError as e:
             failed = True
             report_error(args.json, image_path, str(e))
@@ -158,6 +157,11 @@ def _detect_each(args: argparse.Namespace, detector, images: list[str], outputs:
             hidden = f" with faces {HIDDEN_WORDS[args.anonymize]}" if args.anonymize in HIDDEN_WORDS else ""
             saved = f", saved {target}{hidden}" if target is not None else ""
             print(f"{image_path}: {found} in {timing['total']:.0f} ms{saved}", flush=True)
+        try:  # after the image's own line: its result stands even if the tables cannot take it
+            tables.add(Path(image_path), result.width, result.height, detections, detector, target)
+        except UserError as e:
+            failed = True
+            report_error(args.json, image_path, str(e))
     return failed
 
 

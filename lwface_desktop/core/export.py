@@ -84,7 +84,8 @@ class DetectionTables:
         self.problems: list[str] = []  # why a table could not be put in place (its path is then None)
         self._csv_text = io.StringIO()  # the csv module's rows, before they go to the file
         self._csv = csv.DictWriter(self._csv_text, FIELDS)
-        self._streams: dict[Path, IO[str]] = {}
+        self._streams: dict[Path, IO[bytes]] = {}
+        self._sizes: dict[Path, int] = {}  # each table's bytes, up to the last photo's rows written whole
         self._closing: dict[Path, contextlib.ExitStack] = {}
 
     def __enter__(self) -> DetectionTables:
@@ -94,17 +95,16 @@ class DetectionTables:
                     continue
                 with contextlib.ExitStack() as table:
                     temp = table.enter_context(writing(path, self.overwrite))
-                    # utf-8-sig: spreadsheets then read names with accents correctly. Text that no
-                    # encoding holds (a lone surrogate) is written as a \\u escape, never an error.
-                    is_csv = path == self.csv_path
-                    self._streams[path] = table.enter_context(open(
-                        temp, "w", encoding="utf-8-sig" if is_csv else "utf-8", newline="" if is_csv else None,
-                        errors="backslashreplace"))
+                    # Unbuffered: a write the disk refuses is cut back (_put), and close() has no
+                    # buffered rest to fail on again, which would lose the whole table.
+                    self._streams[path] = table.enter_context(open(temp, "wb", buffering=0))
+                    self._sizes[path] = 0
                     self._closing[path] = table.pop_all()
                 opening.push(self._closing[path])  # deleted if a later step fails
             if self.csv_path is not None:
                 self._csv.writeheader()
-                self._put(self.csv_path, self._csv_rows())
+                # A byte-order mark: spreadsheets then read names with accents correctly.
+                self._put(self.csv_path, "\ufeff" + self._csv_rows())
             opening.pop_all()
         return self
 
@@ -154,12 +154,19 @@ class DetectionTables:
         return text
 
     def _put(self, path: Path, text: str) -> None:
-        stream = self._streams[path]
+        """text on the disk (before the next photo's megabytes: a full disk then spares them),
+        whole or not at all. Text that UTF-8 cannot hold (a lone surrogate) is written escaped."""
+        stream, data = self._streams[path], text.encode("utf-8", "backslashreplace")
         try:
-            stream.write(text)
-            stream.flush()  # on the disk before the next photo's megabytes: a full disk then spares them
+            done = 0
+            while done < len(data):
+                done += stream.write(data[done:])  # unbuffered: may take less than asked
         except OSError as e:
+            with contextlib.suppress(OSError):  # the rows before stay whole, none of these
+                stream.truncate(self._sizes[path])
+                stream.seek(self._sizes[path])
             raise write_error(path, e) from None
+        self._sizes[path] += len(data)
 
 
 @dataclass
@@ -265,6 +272,6 @@ def _export_one(photo: Path, folder: Path, detector: Detector, hide: str, landma
         image = render(decoded.pixels, detections, hide, landmarks=landmarks)
         del decoded
     target = save_new(image, folder, exported_name(photo, detector.label, hide, detections), ".jpg")
+    tables.add(photo, width, height, detections, detector, target)  # exported: the photo and its rows
     summary.written.append(target)
-    tables.add(photo, width, height, detections, detector, target)
     summary.detections += len(detections)

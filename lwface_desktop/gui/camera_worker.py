@@ -192,13 +192,15 @@ class CameraWorker(QThread):
                 if news != problem and news is not None:
                     self.notice.emit(news)
                 problem = news
+            # Timed as it is taken, before the detector: after it, the first frame's stamp would
+            # carry a model's warm-up, and the rate measured over the next seconds run high.
+            self._delivery.add(frame.index, self.clock())
             annotated, detections, kept, timings = process_frame(frame.image, detector, options.hide, track,
                                                                  options.landmarks)
             live = LiveFrame(frame.image, detections, kept, options.hide, options.landmarks)
             recorder = self.recorder  # read once: the tab may clear it meanwhile
             if recorder is not None:
                 recorder.add(annotated, frame.index)
-            self._delivery.add(frame.index, self.clock())
             start = time.perf_counter()
             image = rgb_to_qimage(scaled_for_view(annotated, self.view_size))
             timings["drawing"] += time.perf_counter() - start

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit, QMainWi
 
 from lwface_desktop import __version__
 from lwface_desktop.core.detectors import Detectors
+from lwface_desktop.core.export import exported_name
 from lwface_desktop.core.images import JPEG_SUFFIXES, unused_path
 from lwface_desktop.core.resources import resource_path
 from lwface_desktop.gui import models, settings, workers
@@ -21,7 +22,7 @@ from lwface_desktop.gui.image_tab import ImageTab
 from lwface_desktop.gui.model_download import ModelDownload
 from lwface_desktop.gui.models_dialog import ModelsDialog
 from lwface_desktop.gui.photo_view import add_zoom_actions
-from lwface_desktop.gui.view_options import ViewOptions, hidden_word, offer_hiding_in_menu
+from lwface_desktop.gui.view_options import ViewOptions, offer_hiding_in_menu
 
 OPEN_FILTER = "JPEG photos (" + " ".join(f"*{s} *{s.upper()}" for s in JPEG_SUFFIXES) + ");;All files (*)"
 SAVE_FILTERS = {"JPEG image (*.jpg)": "jpg", "PNG image (*.png)": "png"}  # filter -> its suffix
@@ -156,8 +157,9 @@ class MainWindow(QMainWindow):
             return
         folder = Path(self._last_folder())
         # What the save will hide (astronaut-blurred.jpg), or else what it boxes (astronaut-objects.jpg).
-        what = hidden_word(self.view_options.hide, result.detections) or f"{result.label}s"
-        dialog = SaveDialog(self, unused_path(folder, f"{result.path.stem}-{what}", ".jpg"))
+        # As Export all names it: astronaut-blurred.jpg where faces are hidden, else astronaut-faces.jpg.
+        name = exported_name(result.path, result.label, self.view_options.hide, result.detections)
+        dialog = SaveDialog(self, unused_path(folder, name, ".jpg"))
         if dialog.exec() and dialog.selectedFiles():
             self.image_tab.save_to(dialog.selectedFiles()[0])  # in a job; the folder is remembered once saved
 

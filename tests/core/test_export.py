@@ -234,3 +234,27 @@ def test_tables_that_cannot_be_put_in_place_are_said_and_the_photos_kept(photos,
     assert summary.text() == (f"Exported 1 photo and 1 face to {tmp_path}; "
                               f"{tmp_path / 'detections.csv'} already exists; choose another name")
     assert temporaries(tmp_path) == []
+
+
+def test_a_disk_that_fills_while_rows_are_written_keeps_the_rows_written_before(small_disk):
+    """The rows of a photo the disk refuses are cut back; those before are put in place whole.
+    (A buffered write kept the refused rows and failed again at close, losing the whole table.)"""
+    from lwface_desktop.core.export import DetectionTables
+    from lwface_desktop.core.outputs import DiskFull
+
+    detector = default_yunet()
+    face = [Detection(10, 20, 110, 140, 0.9, "face")]
+    tables = DetectionTables(small_disk / "detections.csv", small_disk / "detections.jsonl")
+    with tables:
+        tables.add(small_disk / "first.jpg", 640, 480, face, detector)
+        filler = small_disk / "filler"
+        with open(filler, "wb", buffering=0) as f, pytest.raises(OSError):  # the disk, full to its last byte
+            while True:
+                f.write(b"\0" * 4096)
+        with pytest.raises(DiskFull):
+            tables.add(small_disk / "second.jpg", 640, 480, face * 200, detector)
+        filler.unlink()
+        tables.close()
+    assert tables.problems == []
+    assert [row["photo"] for row in read_csv(small_disk / "detections.csv")] == [str(small_disk / "first.jpg")]
+    assert [row["photo"] for row in read_jsonl(small_disk / "detections.jsonl")] == [str(small_disk / "first.jpg")]
