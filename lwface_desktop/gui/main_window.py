@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.tabs.setCurrentWidget(self.image_tab)
         self._remember_folder(path)
-        self.image_tab.batch.forget_listing()  # the newest open wins over a folder still being listed
+        self.image_tab.batch.opened_alone(path)  # the newest open wins over a folder still being listed
         self.image_tab.open_path(path)
 
     def open_paths(self, paths: list[str]) -> None:

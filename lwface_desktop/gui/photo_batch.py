@@ -82,10 +82,12 @@ class PhotoBatch(QObject):
         return workers.start_job(lambda: collect_photos(paths), name="collect photos", tag=self._collecting,
                                  succeeded=self._on_collected, errored=self._on_collect_failed)
 
-    def forget_listing(self) -> None:
+    def opened_alone(self, path: Path) -> None:
         """One photo was opened on its own: a listing still running ends unseen (it would
-        otherwise replace that photo with its first one when it ends)."""
+        otherwise replace that photo with its first one when it ends), and the strip marks that
+        photo if it lists it, else none (Page Down then starts from the list's first)."""
         self._collecting += 1
+        self.strip.mark(path)
 
     def recount(self) -> None:
         """Count the list again with the tab's detector and score, if they changed."""

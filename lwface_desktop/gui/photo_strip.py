@@ -127,12 +127,10 @@ class PhotoStrip(QWidget):
         """Every photo waits to be counted again (another detector or score). The photo chosen
         stays chosen (a reset of the model forgets it): Page Down goes on from it, and it is not
         opened again (the tab finds anew in it by itself)."""
-        row = self.list.currentIndex().row()
+        path = self.current_path()
         self.model.reset_counts()
-        if row >= 0:
-            self._reselecting = True
-            self.set_current(row)
-            self._reselecting = False
+        if path is not None:
+            self.mark(path)
 
     def show_count(self, row: int, count: PhotoCount) -> None:
         """What the queue found in row's photo; its thumbnail, unless null (a stale one, being
@@ -194,6 +192,17 @@ class PhotoStrip(QWidget):
 
     def set_current(self, row: int) -> None:
         self.list.setCurrentIndex(self.model.index(row))
+
+    def mark(self, path: Path) -> None:
+        """Show path as the photo chosen, if listed, else none, without opening it again (it
+        was opened some other way)."""
+        photos = self.model.photos()
+        self._reselecting = True
+        if path in photos:
+            self.set_current(photos.index(path))
+        else:
+            self.list.setCurrentIndex(QModelIndex())
+        self._reselecting = False
 
     def current_path(self) -> Path | None:
         return self.model.path(self.list.currentIndex().row())

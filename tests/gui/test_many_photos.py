@@ -200,6 +200,20 @@ def test_the_photo_chosen_stays_chosen_when_the_list_is_counted_again(qtbot, win
     assert strip.current_path().name == "IMG_10.jpg"
 
 
+def test_a_photo_opened_on_its_own_is_the_one_the_strip_marks(qtbot, window, holiday, photos):
+    """Opened through File › Open (not the strip): the strip marks it if it lists it, else no
+    photo, so it never points at a photo that is not shown; neither is opened twice."""
+    batch = open_folder(qtbot, window, holiday)
+    tab, strip = window.image_tab, batch.strip
+    requests = tab._request
+    window.open_path(holiday / "IMG_10.jpg")
+    assert strip.current_path() == holiday / "IMG_10.jpg" and tab._request == requests + 1
+    window.open_path(photos["chelsea"])
+    assert strip.current_path() is None and tab._request == requests + 2
+    qtbot.waitUntil(lambda: tab.result is not None and tab.result.path == photos["chelsea"] and not tab.is_busy(),
+                    timeout=SETTLE_MS)
+
+
 @pytest.fixture
 def slow_calls(monkeypatch):
     """The thread of every call of what is slow on a big list (listing a folder, decoding,
