@@ -147,17 +147,24 @@ def test_a_disk_almost_full_stops_the_recording_and_keeps_it(clip, tmp_path):
 
 
 KILLED_SCRIPT = """
-import sys, threading, time, cv2
+import sys, threading, cv2
 from lwface_desktop.core.recording import Recorder
-recorder = Recorder(sys.argv[1], 15.0, "take", segment_s=10 / 15, queue_frames=1000)
+written = threading.Event()
+
+class Watched(Recorder):  # says when the 13th frame is written: it asks for the next one then
+    def _next_frame(self):
+        if self.result.frames >= 13:
+            written.set()
+        return super()._next_frame()
+
+recorder = Watched(sys.argv[1], 15.0, "take", segment_s=10 / 15, queue_frames=1000)
 threading.Thread(target=recorder.run, daemon=True).start()
 frame = cv2.cvtColor(cv2.imread(sys.argv[2]), cv2.COLOR_BGR2RGB)
 for index in range(13):  # a part of 10 frames, and 3 of the next
     recorder.add(frame, index)
-while recorder.result.frames < 13:
-    time.sleep(0.01)
+written.wait()
 print("second part begun", flush=True)
-time.sleep(3600)  # killed here, the second part half written
+threading.Event().wait()  # killed here, the second part half written
 """
 
 
