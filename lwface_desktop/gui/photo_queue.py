@@ -170,19 +170,19 @@ class PhotoQueue(QObject):
         finding = self.finding
         if self._paused or finding is None:  # (None: no list yet)
             return
-        if self._redo:
+        if self._redo:  # thumbnails to make again come first: they hide faces asked to be hidden
             index = next(iter(self._redo))
             del self._redo[index]
             count = self.results[self.photos[index]]
-            self._job = workers.start_job(lambda: redo_thumbnail(count, finding), name="photo queue",
-                                          tag=(self._round, index, True), succeeded=self._on_counted,
-                                          errored=self._on_failed, done=self._on_done)
+            self._run(index, True, lambda: redo_thumbnail(count, finding))
         elif self._counting():
             index, path, detectors = self._next, self.photos[self._next], self.detectors
             self._next += 1
-            self._job = workers.start_job(lambda: count_photo(path, finding, detectors), name="photo queue",
-                                          tag=(self._round, index, False), succeeded=self._on_counted,
-                                          errored=self._on_failed, done=self._on_done)
+            self._run(index, False, lambda: count_photo(path, finding, detectors))
+
+    def _run(self, index: int, redo: bool, work) -> None:
+        self._job = workers.start_job(work, name="photo queue", tag=(self._round, index, redo),
+                                      succeeded=self._on_counted, errored=self._on_failed, done=self._on_done)
 
     def _on_counted(self, job: workers.Job, count: PhotoCount) -> None:
         round_, index, _redo = job.tag
