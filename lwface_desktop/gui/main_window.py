@@ -156,7 +156,6 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         folder = Path(self._last_folder())
-        # What the save will hide (astronaut-blurred.jpg), or else what it boxes (astronaut-objects.jpg).
         # As Export all names it: astronaut-blurred.jpg where faces are hidden, else astronaut-faces.jpg.
         name = exported_name(result.path, result.label, self.view_options.hide, result.detections)
         dialog = SaveDialog(self, unused_path(folder, name, ".jpg"))

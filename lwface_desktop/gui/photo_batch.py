@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
 from lwface_desktop.core.photo_folder import PhotoList, collect_photos
 from lwface_desktop.gui import models, workers
-from lwface_desktop.gui.photo_queue import Finding, PhotoCount, PhotoQueue
+from lwface_desktop.gui.photo_queue import Finding, PhotoQueue
 from lwface_desktop.gui.photo_strip import PhotoStrip
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class PhotoBatch(QObject):
         self.strip.chosen.connect(tab.open_path)
         self.strip.cancel_requested.connect(self.queue.cancel)
         self.strip.thumbnails_wanted.connect(self.queue.remake)
-        self.queue.counted.connect(self._on_counted)
+        self.queue.counted.connect(self.strip.show_count)
         self.queue.failed.connect(self.strip.show_failure)
         self.queue.progress.connect(self.strip.show_progress)
         self.queue.finished.connect(self._on_queue_finished)
@@ -130,9 +130,6 @@ class PhotoBatch(QObject):
         for row in self.queue.set_hide(self.tab.view_options.hide):
             self.strip.show_blank(row)
         self.strip.ask_for_thumbnails()  # those in view; the others when scrolled to
-
-    def _on_counted(self, row: int, count: PhotoCount) -> None:
-        self.strip.show_count(row, count)
 
     def _on_queue_finished(self, cancelled: bool) -> None:
         done = len(self.queue.results)
